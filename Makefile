@@ -1,0 +1,42 @@
+# Two commands do everything on a fresh machine:
+#   make run   set up, load the seed data into SQLite, serve on http://127.0.0.1:8000/
+#   make test  set up and run the whole test suite (DATABASE_URL picks the database)
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: install run test lint format migrations-check clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --editable ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_statements seeds/
+	@echo
+	@echo "Admin: http://127.0.0.1:8000/admin/ -- to create a staff login, run:"
+	@echo "    $(PY) manage.py createsuperuser"
+	@echo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations-check: install
+	$(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -1,0 +1,158 @@
+import re
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalize_name(value: str) -> str:
+    """Trim and collapse whitespace, so names differing only by spacing compare equal."""
+    return _WHITESPACE.sub(" ", value or "").strip()
+
+
+def _well_spaced(field: str) -> Q:
+    """A name with no leading, trailing, doubled or non-space whitespace."""
+    return (
+        ~Q(**{f"{field}__startswith": " "})
+        & ~Q(**{f"{field}__endswith": " "})
+        & ~Q(**{f"{field}__contains": "  "})
+        & ~Q(**{f"{field}__contains": "\t"})
+        & ~Q(**{f"{field}__contains": "\n"})
+        & ~Q(**{f"{field}__contains": "\r"})
+    )
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def with_public_statement_count(self):
+        """Annotate `statement_count`: public statements this organisation signed."""
+        from statements.models import Statement
+
+        return self.annotate(
+            statement_count=models.Count(
+                "signatures__statement",
+                filter=Q(signatures__statement__status__in=Statement.PUBLIC_STATUSES),
+                distinct=True,
+            )
+        )
+
+
+class Organization(models.Model):
+    class Kind(models.TextChoices):
+        ADVOCACY = "advocacy", "Advocacy group"
+        FAITH_BASED = "faith_based", "Faith-based organisation"
+        RESEARCH = "research", "Research or academic body"
+        MEDIA = "media", "Media organisation"
+        COALITION = "coalition", "Coalition or network"
+        OTHER = "other", "Other"
+
+    name = models.CharField(
+        max_length=300,
+        help_text="The organisation's own current name, without an acronym in brackets. "
+        "Other spellings and acronyms go under “Other names”.",
+    )
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="Used in public addresses and the API. Changing it breaks existing links.",
+    )
+    acronym = models.CharField(
+        max_length=50, blank=True, help_text="The short form readers know, e.g. ANCA."
+    )
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, blank=True, help_text="Leave blank if unknown."
+    )
+    website = models.URLField(max_length=500, blank=True, help_text="Leave blank if unknown.")
+    description = models.TextField(blank=True, help_text="A short public description.")
+    country = models.CharField(max_length=100, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    founded_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Only if a source states it."
+    )
+    notes = models.TextField(
+        blank=True, help_text="Private to staff: never shown on public pages or in the API."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "organisation"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="organizations_organization_unique_name_ci",
+                violation_error_message="An organisation with this name already exists "
+                "(names are compared ignoring case and spacing).",
+            ),
+            models.CheckConstraint(
+                condition=_well_spaced("name") & ~Q(name=""),
+                name="organizations_organization_name_well_spaced",
+                violation_error_message="The name must not be empty or have leading, trailing "
+                "or repeated spaces.",
+            ),
+            models.CheckConstraint(
+                condition=Q(founded_year__isnull=True)
+                | Q(founded_year__gte=1000, founded_year__lte=2100),
+                name="organizations_organization_founded_year_range",
+                violation_error_message="The founding year must be between 1000 and 2100.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+
+    def save(self, *args, **kwargs):
+        self.clean()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        self.name = normalize_name(self.name)
+        self.acronym = normalize_name(self.acronym)
+
+
+class OtherName(models.Model):
+    """Another name an organisation is known or printed by; drives matching of pasted lists."""
+
+    class Kind(models.TextChoices):
+        ACRONYM = "acronym", "Acronym"
+        FORMER = "former", "Former name"
+        VARIANT = "variant", "Variant as printed"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="other_names"
+    )
+    name = models.CharField(max_length=300, help_text="Exactly as printed or used.")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.VARIANT)
+
+    class Meta:
+        ordering = ["organization", "kind", "name"]
+        verbose_name = "other name"
+        constraints = [
+            models.UniqueConstraint(
+                "organization",
+                Lower("name"),
+                name="organizations_othername_unique_per_organization",
+                violation_error_message="This organisation already has this other name.",
+            ),
+            models.CheckConstraint(
+                condition=_well_spaced("name") & ~Q(name=""),
+                name="organizations_othername_name_well_spaced",
+                violation_error_message="The name must not be empty or have leading, trailing "
+                "or repeated spaces.",
+            ),
+        ]
+        indexes = [models.Index(Lower("name"), name="organizations_othername_lname")]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display().lower()})"
+
+    def save(self, *args, **kwargs):
+        self.clean()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        self.name = normalize_name(self.name)

@@ -1,0 +1,220 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Q
+
+from tracker.admin_inlines import EfficientStackedInline, EfficientTabularInline
+
+from . import partial_dates
+from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
+
+
+class CoverageLinkForm(forms.ModelForm):
+    """Edits the partial date as one text box: 2026, 2026-01 or 2026-01-15."""
+
+    date_text = forms.CharField(
+        label="date",
+        required=False,
+        max_length=10,
+        help_text="YYYY, YYYY-MM or YYYY-MM-DD — as much as the source says. Blank if unknown.",
+        widget=forms.TextInput(attrs={"size": 10, "placeholder": "YYYY-MM-DD"}),
+    )
+
+    class Meta:
+        model = CoverageLink
+        fields = [
+            "outlet",
+            "headline",
+            "url",
+            "date_text",
+            "kind",
+            "first_reported",
+            "position",
+            "notes",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("date_text", self.instance.date_text)
+
+    def clean_date_text(self):
+        text = self.cleaned_data["date_text"]
+        self.instance.date, self.instance.date_precision = partial_dates.parse(text)
+        return text
+
+
+class SignatureInline(EfficientTabularInline):
+    model = Signature
+    extra = 1
+    autocomplete_fields = ["organization"]
+    fields = [
+        "position",
+        "organization",
+        "role",
+        "name_as_printed",
+        "joined_on",
+        "withdrawn_on",
+        "withdrawal_reason",
+    ]
+    verbose_name_plural = "signatures (lead sponsors and signatories, in printed order)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("organization", "statement")
+
+
+class MediaContactInline(EfficientTabularInline):
+    model = MediaContact
+    extra = 0
+    autocomplete_fields = ["organization"]
+    fields = ["position", "organization", "name", "email", "phone", "is_public"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("organization")
+
+
+class CoverageLinkInline(EfficientStackedInline):
+    model = CoverageLink
+    form = CoverageLinkForm
+    extra = 0
+    verbose_name_plural = "coverage (news, press releases, op-eds)"
+
+
+class QuoteInline(EfficientStackedInline):
+    model = Quote
+    extra = 0
+    autocomplete_fields = ["organization"]
+    fields = ["position", "speaker", "speaker_title", "organization", "text", "source"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        self._statement = obj
+        return super().get_formset(request, obj, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "source":
+            # Only this statement's own coverage can be a quote's source.
+            statement = getattr(self, "_statement", None)
+            kwargs["queryset"] = (
+                CoverageLink.objects.filter(statement=statement)
+                if statement is not None
+                else CoverageLink.objects.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Statement)
+class StatementAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "issued_on",
+        "kind",
+        "status",
+        "lead_count",
+        "signatory_count",
+        "updated_at",
+    ]
+    list_display_links = ["title"]
+    list_filter = ["status", "kind", "topics", "issued_on"]
+    search_fields = ["title", "slug", "ask", "place"]
+    date_hierarchy = "issued_on"
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["topics"]
+    readonly_fields = ["created_at", "updated_at"]
+    save_on_top = True
+    inlines = [SignatureInline, MediaContactInline, CoverageLinkInline, QuoteInline]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "kind", "status", "issued_on", "place", "topics"]}),
+        ("Text", {"fields": ["ask", "summary", "full_text"]}),
+        ("Source", {"fields": ["source_url", "document"]}),
+        ("Publication", {"fields": ["published_at", "retraction_note"]}),
+        ("Staff only", {"fields": ["notes", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        # The change list is one query: counts are annotated, not fetched per row.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _lead_count=Count("signatures", filter=Q(signatures__role=Signature.Role.LEAD)),
+                _signatory_count=Count(
+                    "signatures", filter=Q(signatures__role=Signature.Role.SIGNATORY)
+                ),
+            )
+        )
+
+    @admin.display(description="leads", ordering="_lead_count")
+    def lead_count(self, obj):
+        return obj._lead_count
+
+    @admin.display(description="signatories", ordering="_signatory_count")
+    def signatory_count(self, obj):
+        return obj._signatory_count
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "statement_count"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_statement_count=Count("statements"))
+
+    @admin.display(description="statements", ordering="_statement_count")
+    def statement_count(self, obj):
+        return obj._statement_count
+
+
+@admin.register(Signature)
+class SignatureAdmin(admin.ModelAdmin):
+    list_display = [
+        "printed_name",
+        "organization",
+        "statement",
+        "role",
+        "joined_on",
+        "withdrawn_on",
+    ]
+    list_filter = ["role", "statement__status", "joined_on"]
+    list_select_related = ["organization", "statement"]
+    search_fields = ["name_as_printed", "organization__name", "statement__title"]
+    autocomplete_fields = ["statement", "organization"]
+    date_hierarchy = "joined_on"
+
+    @admin.display(description="name as printed", ordering="name_as_printed")
+    def printed_name(self, obj):
+        return obj.printed_name
+
+
+@admin.register(MediaContact)
+class MediaContactAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "organization", "statement", "is_public"]
+    list_filter = ["is_public"]
+    list_select_related = ["organization", "statement"]
+    search_fields = ["name", "email", "organization__name", "statement__title"]
+    autocomplete_fields = ["statement", "organization"]
+
+
+@admin.register(CoverageLink)
+class CoverageLinkAdmin(admin.ModelAdmin):
+    form = CoverageLinkForm
+    list_display = ["outlet", "headline", "date_display", "kind", "first_reported", "statement"]
+    list_filter = ["kind", "first_reported"]
+    list_select_related = ["statement"]
+    search_fields = ["outlet", "headline", "url", "statement__title"]
+    autocomplete_fields = ["statement"]
+
+    def get_fields(self, request, obj=None):
+        return ["statement", *CoverageLinkForm.Meta.fields]
+
+    @admin.display(description="date", ordering="date")
+    def date_display(self, obj):
+        return obj.date_display or "unknown"
+
+
+@admin.register(Quote)
+class QuoteAdmin(admin.ModelAdmin):
+    list_display = ["speaker", "speaker_title", "organization", "statement"]
+    list_select_related = ["organization", "statement"]
+    search_fields = ["speaker", "text", "statement__title"]
+    autocomplete_fields = ["statement", "organization", "source"]

@@ -1,0 +1,347 @@
+import contextlib
+
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+
+from organizations.models import Organization, normalize_name
+
+from . import partial_dates
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=100, help_text="Short, e.g. “Gaza” or “Peacekeeping”.")
+    slug = models.SlugField(
+        max_length=100, unique=True, help_text="Used in public addresses and the API."
+    )
+    description = models.TextField(blank=True, help_text="Optional public description.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="statements_topic_unique_name_ci",
+                violation_error_message="A topic with this name already exists.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name = normalize_name(self.name)
+        super().save(*args, **kwargs)
+
+
+class StatementQuerySet(models.QuerySet):
+    def public(self):
+        """
+        What anyone may see: published and retracted statements (a retracted statement
+        stays on record, marked as retracted). Drafts are staff-only. Every public page, API
+        endpoint, feed, count and aggregate starts from here.
+        """
+        return self.filter(status__in=Statement.PUBLIC_STATUSES)
+
+
+class Statement(models.Model):
+    class Kind(models.TextChoices):
+        JOINT_STATEMENT = "joint_statement", "Joint statement"
+        SIGN_ON_LETTER = "sign_on_letter", "Sign-on letter"
+        OPEN_LETTER = "open_letter", "Open letter"
+        PRESS_RELEASE = "press_release", "Press release"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft (staff only)"
+        PUBLISHED = "published", "Published"
+        RETRACTED = "retracted", "Retracted (stays visible, marked retracted)"
+
+    PUBLIC_STATUSES = (Status.PUBLISHED, Status.RETRACTED)
+
+    title = models.CharField(max_length=500, help_text="The title as the statement prints it.")
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="Used in public addresses and the API. Changing it breaks existing links.",
+    )
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, default=Kind.JOINT_STATEMENT, db_index=True
+    )
+    status = models.CharField(
+        max_length=20,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        db_index=True,
+        help_text="Only published and retracted statements are public.",
+    )
+    issued_on = models.DateField(
+        "issued on", db_index=True, help_text="The date the statement was issued."
+    )
+    place = models.CharField(
+        max_length=200, blank=True, help_text="Where it was issued, e.g. “Washington, D.C.”."
+    )
+    summary = models.TextField(
+        blank=True,
+        help_text="A short public summary, or the excerpt a source quotes when the full text "
+        "is not on record.",
+    )
+    full_text = models.TextField(blank=True, help_text="The complete text, as issued.")
+    ask = models.TextField(
+        blank=True,
+        help_text="One sentence: what the statement urges, and of whom. Quote it if you can.",
+    )
+    source_url = models.URLField(
+        "source URL",
+        max_length=1000,
+        blank=True,
+        help_text="Where the statement is published. Leave blank if unknown.",
+    )
+    document = models.FileField(
+        upload_to="statements/%Y/",
+        blank=True,
+        validators=[FileExtensionValidator(["pdf", "doc", "docx", "odt", "txt", "html"])],
+        help_text="Optional copy of the statement as issued (PDF or document).",
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="statements")
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="When this statement was made public here."
+    )
+    retraction_note = models.TextField(
+        blank=True, help_text="Public note shown on a retracted statement: why and when."
+    )
+    notes = models.TextField(
+        blank=True, help_text="Private to staff: never shown on public pages or in the API."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StatementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        indexes = [models.Index(fields=["status", "-issued_on"], name="statements_public_recent")]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in self.PUBLIC_STATUSES
+
+
+class Signature(models.Model):
+    """One organisation on one statement: the fact "who co-signed which position, and when"."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", "Lead sponsor"
+        SIGNATORY = "signatory", "Signatory"
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="signatures")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="signatures"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.SIGNATORY)
+    name_as_printed = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Exactly as the statement prints it. Blank means the organisation's name.",
+    )
+    position = models.PositiveIntegerField(
+        default=0, help_text="Place in the printed list, lead sponsors first (1 = first)."
+    )
+    joined_on = models.DateField(
+        blank=True,
+        help_text="When the organisation signed. Blank means the statement's issue date.",
+    )
+    withdrawn_on = models.DateField(
+        null=True, blank=True, help_text="When it withdrew. The signature stays on record."
+    )
+    withdrawal_reason = models.TextField(blank=True, help_text="Public reason for withdrawing.")
+
+    class Meta:
+        ordering = ["statement", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "organization"],
+                name="statements_signature_one_per_organization",
+                violation_error_message="This organisation has already signed this statement.",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=F("joined_on")),
+                name="statements_signature_withdrawn_after_joined",
+                violation_error_message="The withdrawal date cannot be before the date joined.",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawal_reason="") | Q(withdrawn_on__isnull=False),
+                name="statements_signature_reason_needs_withdrawal",
+                violation_error_message="A withdrawal reason needs a withdrawal date.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "joined_on"], name="statements_sig_org_joined"),
+        ]
+
+    def __str__(self):
+        return f"{self.printed_name} on “{self.statement}”"
+
+    def save(self, *args, **kwargs):
+        self.clean()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        self.name_as_printed = normalize_name(self.name_as_printed)
+        # A signature joins on the statement's issue date unless staff say otherwise.
+        # (With no statement yet, the form reports the missing statement instead.)
+        if self.joined_on is None:
+            with contextlib.suppress(Statement.DoesNotExist):
+                self.joined_on = self.statement.issued_on
+
+    @property
+    def printed_name(self) -> str:
+        return self.name_as_printed or self.organization.name
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_on is not None
+
+
+class MediaContact(models.Model):
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="media_contacts"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="media_contacts",
+    )
+    name = models.CharField(max_length=200, blank=True, help_text="The person, if named.")
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=50, blank=True, help_text="As printed.")
+    is_public = models.BooleanField(
+        "public",
+        default=True,
+        help_text="Untick to keep this contact to staff: it then never appears publicly.",
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["statement", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(email="", phone=""),
+                name="statements_mediacontact_email_or_phone",
+                violation_error_message="Give an email address or a phone number.",
+            ),
+        ]
+
+    def __str__(self):
+        who = self.name or (self.organization.name if self.organization else "")
+        return ", ".join(part for part in (who, self.email, self.phone) if part)
+
+
+class CoverageLink(models.Model):
+    class Kind(models.TextChoices):
+        NEWS = "news", "News report"
+        PRESS_RELEASE = "press_release", "Press release"
+        OP_ED = "op_ed", "Op-ed"
+        ANALYSIS = "analysis", "Analysis"
+        FOLLOW_UP = "follow_up", "Follow-up"
+
+    class Precision(models.TextChoices):
+        YEAR = partial_dates.YEAR, "Year"
+        MONTH = partial_dates.MONTH, "Month"
+        DAY = partial_dates.DAY, "Day"
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="coverage")
+    outlet = models.CharField(max_length=200, help_text="Who published it, e.g. “Politico”.")
+    headline = models.CharField(max_length=500, blank=True, help_text="Leave blank if unknown.")
+    url = models.URLField(
+        "URL", max_length=1000, blank=True, help_text="Leave blank if unknown; never guess."
+    )
+    date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The first day of the known period: a year or month is stored as its "
+        "first day, with the precision saying how much is known.",
+    )
+    date_precision = models.CharField(
+        max_length=5,
+        choices=Precision.choices,
+        blank=True,
+        help_text="How much of the date is known.",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NEWS)
+    first_reported = models.BooleanField(
+        default=False, help_text="Tick for the outlet that broke the story (one per statement)."
+    )
+    notes = models.TextField(
+        blank=True, help_text="Private to staff: never shown on public pages or in the API."
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["statement", "position", "id"]
+        verbose_name = "coverage link"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement"],
+                condition=Q(first_reported=True),
+                name="statements_coveragelink_one_first_reported",
+                violation_error_message="Another coverage item of this statement is already "
+                "marked as first reported.",
+            ),
+            models.CheckConstraint(
+                condition=Q(date__isnull=True, date_precision="")
+                | Q(date__isnull=False, date_precision__in=["year", "month", "day"]),
+                name="statements_coveragelink_date_has_precision",
+                violation_error_message="A date needs its precision, and a precision its date.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.outlet}: {self.headline}" if self.headline else self.outlet
+
+    @property
+    def date_text(self) -> str:
+        return partial_dates.to_text(self.date, self.date_precision)
+
+    @property
+    def date_display(self) -> str:
+        return partial_dates.display(self.date, self.date_precision)
+
+
+class Quote(models.Model):
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="quotes")
+    speaker = models.CharField(max_length=200)
+    speaker_title = models.CharField(
+        max_length=300, blank=True, help_text="The speaker's title at the time, as printed."
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="quotes"
+    )
+    text = models.TextField(help_text="The words quoted, without surrounding quotation marks.")
+    source = models.ForeignKey(
+        CoverageLink,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="quotes",
+        help_text="The coverage item the quote appeared in.",
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["statement", "position", "id"]
+
+    def __str__(self):
+        return f"{self.speaker}: “{self.text[:60]}”"
+
+    def clean(self):
+        if self.source_id and self.statement_id and self.source.statement_id != self.statement_id:
+            raise ValidationError(
+                {"source": "Choose a coverage item of this statement."}, code="invalid"
+            )
