@@ -31,6 +31,16 @@ SECTIONS = ("topics", "organizations", "statements")
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit dates: dates stay text, so a bad one is reported in context."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class ImportDataError(Exception):
     """A file or record that cannot be imported; the message says where and why."""
 
@@ -115,7 +125,7 @@ def read_document(path: Path) -> Document:
     if "\x00" in text:
         raise ImportDataError(f"{name}: contains a NUL byte; this is not a text file.")
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_Loader)
     except json.JSONDecodeError as exc:
         raise ImportDataError(f"{name}: line {exc.lineno}: not valid JSON: {exc.msg}.") from exc
     except yaml.YAMLError as exc:

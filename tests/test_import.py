@@ -1,0 +1,290 @@
+"""The import command: all-or-nothing, idempotent, and precise about what is wrong."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+
+from statements.models import Statement
+from statements.services import import_paths
+
+from .conftest import SEEDS
+
+VALID = """
+topics:
+  - {slug: gaza, name: Gaza}
+organizations:
+  - slug: anca
+    name: Armenian National Committee of America
+    acronym: ANCA
+    other_names: [{name: ANCA, kind: acronym}]
+  - {slug: cmep, name: Churches for Middle East Peace}
+statements:
+  - slug: joint
+    title: A joint statement
+    status: published
+    issued_on: 2025-11-12
+    topics: [gaza]
+    signatures:
+      - {organization: anca, role: lead, name_as_printed: "Armenian National Committee of America (ANCA)"}
+      - {organization: cmep, joined_on: 2025-11-13}
+    media_contacts:
+      - {organization: cmep, email: media@cmep.org, phone: "(202) 543-1222"}
+    coverage:
+      - {ref: politico, outlet: Politico, first_reported: true}
+      - {outlet: ARY News, date: 2026}
+      - {outlet: Ynet, date: 2026-01}
+    quotes:
+      - {speaker: Aram Hamparian, organization: anca, text: Words., source: politico}
+"""
+
+
+def snapshot() -> dict:
+    """Every row of every table of the product, to compare before and after."""
+    tables = {}
+    for model in apps.get_models():
+        if model._meta.app_label in ("statements", "organizations"):
+            tables[model._meta.label] = list(model.objects.order_by("pk").values())
+            for m2m in model._meta.local_many_to_many:
+                through = m2m.remote_field.through
+                tables[through._meta.label] = list(through.objects.order_by("pk").values())
+    return tables
+
+
+def write(tmp_path: Path, text: str, name="data.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_seed_folder_imports_and_a_second_import_changes_nothing(db):
+    first = import_paths([SEEDS])
+    assert first.created["statement"] == 5 and first.created["signature"] == 22
+    before = snapshot()
+    second = import_paths([SEEDS])
+    assert not second.changed
+    assert snapshot() == before
+
+
+def test_the_command_reports_what_it_did(db, capsys):
+    call_command("import_statements", str(SEEDS))
+    assert "statements: 5 created" in capsys.readouterr().out
+    call_command("import_statements", str(SEEDS))
+    assert "Nothing changed" in capsys.readouterr().out
+
+
+def test_partial_dates_and_defaults_are_read(db, tmp_path):
+    import_paths([write(tmp_path, VALID)])
+    statement = Statement.objects.get(slug="joint")
+    assert [c.date_text for c in statement.coverage.all()] == ["", "2026", "2026-01"]
+    assert [s.joined_on.isoformat() for s in statement.signatures.all()] == [
+        "2025-11-12", "2025-11-13",
+    ]  # fmt: skip
+    assert statement.quotes.get().source.outlet == "Politico"
+
+
+def test_a_changed_file_updates_records_in_place(db, tmp_path):
+    import_paths([write(tmp_path, VALID)])
+    ids = snapshot()
+    changed = VALID.replace("title: A joint statement", "title: A better title").replace(
+        "{outlet: ARY News, date: 2026}", "{outlet: ARY News, date: 2026-02-03}"
+    )
+    report = import_paths([write(tmp_path, changed)])
+    assert report.updated["statement"] == 1 and report.updated["coverage link"] == 1
+    assert report.created == {} or not +report.created
+    after = snapshot()
+    assert [r["id"] for r in after["statements.CoverageLink"]] == [
+        r["id"] for r in ids["statements.CoverageLink"]
+    ]
+    assert Statement.objects.get(slug="joint").title == "A better title"
+
+
+def test_moving_the_first_reported_flag_between_items_works(db, tmp_path):
+    import_paths([write(tmp_path, VALID)])
+    moved = VALID.replace("first_reported: true}", "first_reported: false}").replace(
+        "{outlet: Ynet, date: 2026-01}", "{outlet: Ynet, date: 2026-01, first_reported: true}"
+    )
+    import_paths([write(tmp_path, moved)])
+    statement = Statement.objects.get(slug="joint")
+    assert statement.coverage.get(first_reported=True).outlet == "Ynet"
+
+
+def test_a_bad_record_in_a_folder_rejects_the_whole_import(db, tmp_path):
+    folder = tmp_path / "seeds"
+    shutil.copytree(SEEDS, folder)
+    bad = folder / "statements" / "2025-11-12-azerbaijan-isf-gaza-joint-statement.yaml"
+    bad.write_text(
+        bad.read_text(encoding="utf-8").replace(
+            "organization: yusra-action", "organization: yusra-actoin"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError) as error:
+        call_command("import_statements", str(folder))
+    message = str(error.value)
+    assert message.startswith("Nothing was imported.")
+    assert "2025-11-12-azerbaijan-isf-gaza-joint-statement.yaml" in message
+    assert "signatures[17]: organization: no organisation with slug “yusra-actoin”" in message
+    assert all(rows == [] for rows in snapshot().values())
+
+
+def test_a_bad_record_leaves_existing_data_exactly_as_it_was(db, tmp_path):
+    import_paths([SEEDS])
+    before = snapshot()
+    folder = tmp_path / "seeds"
+    shutil.copytree(SEEDS, folder)
+    organizations = folder / "organizations.yaml"
+    organizations.write_text(
+        organizations.read_text(encoding="utf-8")
+        .replace("name: CODEPINK", "name: CODEPINK Renamed")
+        .replace("founded_year: 1984", "founded_year: 1984\n    colour: green"),
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError, match="unknown field.s. colour"):
+        call_command("import_statements", str(folder))
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "title: A joint statement",
+            "title: A joint statement\n    colour: red",
+            "statements[0] (slug “joint”): unknown field(s) colour.",
+        ),
+        (
+            "issued_on: 2025-11-12",
+            "issued_on: 2025-13-01",
+            "statements[0] (slug “joint”): issued_on: “2025-13-01” is not a date; use YYYY-MM-DD.",
+        ),
+        (
+            "issued_on: 2025-11-12",
+            "issued_on:",
+            "statements[0] (slug “joint”): issued_on: this field is required.",
+        ),
+        (
+            "{outlet: ARY News, date: 2026}",
+            "{outlet: ARY News, date: 2026-02-30}",
+            "coverage[1]: date: “2026-02-30” is not a real date",
+        ),
+        (
+            "{outlet: ARY News, date: 2026}",
+            "{outlet: ARY News, date: last year}",
+            "coverage[1]: date: “last year” is not a date: use YYYY, YYYY-MM or YYYY-MM-DD",
+        ),
+        (
+            "{outlet: ARY News, date: 2026}",
+            "{outlet: ARY News, url: not-a-url}",
+            "coverage[1]: url: Enter a valid URL.",
+        ),
+        (
+            "{outlet: ARY News, date: 2026}",
+            "{outlet: ARY News, first_reported: true}",
+            "coverage[1]: Another coverage item of this statement is already marked as first "
+            "reported.",
+        ),
+        (
+            "role: lead,",
+            "role: leader,",
+            "signatures[0]: role: Value 'leader' is not a valid choice.",
+        ),
+        (
+            "{organization: cmep, joined_on: 2025-11-13}",
+            "{organization: cmep, joined_on: 2025-11-13, withdrawn_on: 2025-11-01}",
+            "signatures[1]: The withdrawal date cannot be before the date joined.",
+        ),
+        (
+            "{organization: cmep, joined_on: 2025-11-13}",
+            "{organization: cmep}\n      - {organization: cmep}",
+            "signatures[2]: organization: “cmep” already signed this statement",
+        ),
+        (
+            "{organization: cmep, joined_on: 2025-11-13}",
+            "{organization: nobody}",
+            "signatures[1]: organization: no organisation with slug “nobody”; define it under",
+        ),
+        (
+            "topics: [gaza]",
+            "topics: [gaza, gazza]",
+            "statements[0] (slug “joint”): topics: no topic with slug “gazza”",
+        ),
+        (
+            "source: politico}",
+            "source: politco}",
+            "quotes[0]: source: no coverage item of this statement has ref “politco”.",
+        ),
+        (
+            "{slug: cmep, name: Churches for Middle East Peace}",
+            "{slug: cmep, name: armenian  national committee of AMERICA}",
+            "organizations[1] (slug “cmep”): An organisation with this name already exists",
+        ),
+        (
+            'email: media@cmep.org, phone: "(202) 543-1222"',
+            "name: Press office",
+            "media_contacts[0]: Give an email address or a phone number.",
+        ),
+        (
+            "{slug: gaza, name: Gaza}",
+            "{slug: gaza, name: Gaza}\n  - {slug: gaza, name: Other}",
+            "topics[1] (slug “gaza”): slug: also defined at",
+        ),
+        (
+            "status: published",
+            "status: public",
+            "statements[0] (slug “joint”): status: Value 'public' is not a valid choice.",
+        ),
+        (
+            "status: published",
+            "status: [published]",
+            "statements[0] (slug “joint”): status: expected text, got a list.",
+        ),
+    ],
+)
+def test_a_bad_record_names_the_file_record_and_field_and_writes_nothing(
+    db, tmp_path, old, new, message
+):
+    assert old in VALID
+    path = write(tmp_path, VALID.replace(old, new, 1))
+    with pytest.raises(CommandError) as error:
+        call_command("import_statements", str(path))
+    assert f"Nothing was imported. {path}: " in str(error.value)
+    assert message in str(error.value)
+    assert all(rows == [] for rows in snapshot().values())
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"statements: [\n", "line 2: not valid YAML"),
+        (b"- just a list\n", "the file must be a mapping"),
+        (b"", "the file is empty."),
+        (b"people: []\n", "unknown top-level key(s) people"),
+        (b"statements: {slug: x}\n", "“statements” must be a list of records."),
+        ("topics: [{slug: caf\xe9, name: Caf\xe9}]\n".encode("latin-1"), "not UTF-8 text"),
+        (b'topics: [{slug: a, name: "x\\0y"}]\n', "name: contains a NUL byte."),
+        (b"topics: [{slug: a}]\n", "topics[0] (slug “a”): name: this field is required."),
+        (b"topics: [7]\n", "topics[0]: expected a mapping of fields"),
+    ],
+)
+def test_malformed_files_are_rejected_with_a_clear_message(db, tmp_path, content, message):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(content)
+    with pytest.raises(CommandError) as error:
+        call_command("import_statements", str(path))
+    assert message in str(error.value)
+    assert all(rows == [] for rows in snapshot().values())
+
+
+def test_json_files_use_the_same_format(db, tmp_path):
+    path = write(tmp_path, '{"topics": [{"slug": "gaza", "name": "Gaza"}]}', "topics.json")
+    assert import_paths([path]).created["topic"] == 1
+
+
+def test_a_missing_path_is_an_error(db, tmp_path):
+    with pytest.raises(CommandError, match="no such file or folder"):
+        call_command("import_statements", str(tmp_path / "nope"))
+    with pytest.raises(CommandError, match="no .yaml, .yml or .json files"):
+        call_command("import_statements", str(tmp_path))
