@@ -189,8 +189,8 @@ def test_a_bad_record_leaves_existing_data_exactly_as_it_was(db, tmp_path):
             "reported.",
         ),
         (
-            "role: lead,",
-            "role: leader,",
+            "role: lead\n",
+            "role: leader\n",
             "signatures[0]: role: Value 'leader' is not a valid choice.",
         ),
         (
