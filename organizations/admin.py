@@ -1,11 +1,28 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 
-from .models import Organization, OtherName
+from tracker.admin_inlines import EfficientTabularInline, SharedChoicesFormSet
+
+from .models import Organization, OtherName, normalize_name
 
 
-class OtherNameInline(admin.TabularInline):
+class OtherNameFormSet(SharedChoicesFormSet):
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.kept_forms():
+            name = normalize_name(form.cleaned_data.get("name", ""))
+            if name.lower() in seen:
+                raise ValidationError(
+                    f"“{name}” is listed twice. Other names are compared ignoring case."
+                )
+            seen.add(name.lower())
+
+
+class OtherNameInline(EfficientTabularInline):
     model = OtherName
+    formset = OtherNameFormSet
     extra = 1
     verbose_name_plural = "other names (acronyms, former names, spellings as printed)"
 

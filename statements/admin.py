@@ -1,8 +1,13 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
-from tracker.admin_inlines import EfficientStackedInline, EfficientTabularInline
+from tracker.admin_inlines import (
+    EfficientStackedInline,
+    EfficientTabularInline,
+    SharedChoicesFormSet,
+)
 
 from . import partial_dates
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
@@ -72,8 +77,33 @@ class MediaContactInline(EfficientTabularInline):
         return super().get_queryset(request).select_related("organization")
 
 
+class CoverageLinkFormSet(SharedChoicesFormSet):
+    def clean(self):
+        super().clean()
+        first = [f for f in self.kept_forms() if f.cleaned_data.get("first_reported")]
+        if len(first) > 1:
+            raise ValidationError(
+                f"Only one coverage item can be marked as first reported; {len(first)} are ticked."
+            )
+
+    def save(self, commit=True):
+        # The database allows one first-reported item per statement at any moment, so when
+        # the flag moves from one saved item to another, clear it before saving the rows.
+        if commit and self.instance.pk:
+            unticked = [
+                f.instance.pk
+                for f in self.kept_forms()
+                if f.instance.pk and not f.cleaned_data.get("first_reported")
+            ]
+            CoverageLink.objects.filter(pk__in=unticked, first_reported=True).update(
+                first_reported=False
+            )
+        return super().save(commit)
+
+
 class CoverageLinkInline(EfficientStackedInline):
     model = CoverageLink
+    formset = CoverageLinkFormSet
     form = CoverageLinkForm
     extra = 0
     verbose_name_plural = "coverage (news, press releases, op-eds)"

@@ -39,6 +39,21 @@ def _inner(widget):
 
 
 class SharedChoicesFormSet(BaseInlineFormSet):
+    def kept_forms(self) -> list:
+        """
+        The rows that will exist once this formset is saved. An inline shows every row of its
+        parent, so rules about the parent's rows as a whole (one first-reported item, no name
+        twice) can be checked here, where Django checks only rules on plain fields.
+        """
+        kept = []
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or self._should_delete_form(form):
+                continue
+            if form.instance.pk is None and not form.has_changed():
+                continue  # an empty extra row
+            kept.append(form)
+        return kept
+
     @cached_property
     def forms(self):
         forms_ = super().forms
