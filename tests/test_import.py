@@ -1,5 +1,6 @@
 """The import command: all-or-nothing, idempotent, and precise about what is wrong."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -290,3 +291,11 @@ def test_a_missing_path_is_an_error(db, tmp_path):
         call_command("import_statements", str(tmp_path / "nope"))
     with pytest.raises(CommandError, match=r"no \.yaml, \.yml or \.json files"):
         call_command("import_statements", str(tmp_path))
+
+
+def test_the_readme_example_imports(seeded, tmp_path):
+    """The format documented in the README is the format the importer accepts."""
+    readme = (SEEDS.parent / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(.*?)```", readme, re.S).group(1)
+    report = import_paths([write(tmp_path, example)])
+    assert report.created["organisation"] == 0 and report.updated["statement"] == 1
