@@ -65,8 +65,10 @@ class Organization(models.Model):
     )
     website = models.URLField(max_length=500, blank=True, help_text="Leave blank if unknown.")
     description = models.TextField(blank=True, help_text="A short public description.")
-    country = models.CharField(max_length=100, blank=True)
-    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(
+        max_length=100, blank=True, help_text="Where it is based, e.g. “United States”."
+    )
+    city = models.CharField(max_length=100, blank=True, help_text="Leave blank if unknown.")
     founded_year = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Only if a source states it."
     )
@@ -125,8 +127,16 @@ class OtherName(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="other_names"
     )
-    name = models.CharField(max_length=300, help_text="Exactly as printed or used.")
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.VARIANT)
+    name = models.CharField(
+        max_length=300,
+        help_text="Exactly as printed or used. Pasted lists and searches match on these.",
+    )
+    kind = models.CharField(
+        max_length=20,
+        choices=Kind.choices,
+        default=Kind.VARIANT,
+        help_text="Acronym (e.g. ANCA), a former name, or another spelling a source printed.",
+    )
 
     class Meta:
         ordering = ["organization", "kind", "name"]

@@ -67,7 +67,11 @@ class Statement(models.Model):
         help_text="Used in public addresses and the API. Changing it breaks existing links.",
     )
     kind = models.CharField(
-        max_length=20, choices=Kind.choices, default=Kind.JOINT_STATEMENT, db_index=True
+        max_length=20,
+        choices=Kind.choices,
+        default=Kind.JOINT_STATEMENT,
+        db_index=True,
+        help_text="What sort of document it is.",
     )
     status = models.CharField(
         max_length=20,
@@ -104,7 +108,9 @@ class Statement(models.Model):
         validators=[FileExtensionValidator(["pdf", "doc", "docx", "odt", "txt", "html"])],
         help_text="Optional copy of the statement as issued (PDF or document).",
     )
-    topics = models.ManyToManyField(Topic, blank=True, related_name="statements")
+    topics = models.ManyToManyField(
+        Topic, blank=True, related_name="statements", help_text="What the statement is about."
+    )
     published_at = models.DateTimeField(
         null=True, blank=True, help_text="When this statement was made public here."
     )
@@ -140,9 +146,18 @@ class Signature(models.Model):
 
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="signatures")
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="signatures"
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        help_text="Type to search by any name or acronym. Add a new organisation only if "
+        "no existing one matches.",
     )
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.SIGNATORY)
+    role = models.CharField(
+        max_length=20,
+        choices=Role.choices,
+        default=Role.SIGNATORY,
+        help_text="Lead sponsors are the organisations the statement says it is led by.",
+    )
     name_as_printed = models.CharField(
         max_length=300,
         blank=True,
@@ -217,16 +232,19 @@ class MediaContact(models.Model):
         null=True,
         blank=True,
         related_name="media_contacts",
+        help_text="The organisation the contact speaks for.",
     )
     name = models.CharField(max_length=200, blank=True, help_text="The person, if named.")
-    email = models.EmailField(max_length=254, blank=True)
+    email = models.EmailField(
+        max_length=254, blank=True, help_text="An email address or a phone number is required."
+    )
     phone = models.CharField(max_length=50, blank=True, help_text="As printed.")
     is_public = models.BooleanField(
         "public",
         default=True,
         help_text="Untick to keep this contact to staff: it then never appears publicly.",
     )
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, help_text="Order on the page.")
 
     class Meta:
         ordering = ["statement", "position", "id"]
@@ -274,14 +292,16 @@ class CoverageLink(models.Model):
         blank=True,
         help_text="How much of the date is known.",
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NEWS)
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, default=Kind.NEWS, help_text="What sort of item."
+    )
     first_reported = models.BooleanField(
         default=False, help_text="Tick for the outlet that broke the story (one per statement)."
     )
     notes = models.TextField(
         blank=True, help_text="Private to staff: never shown on public pages or in the API."
     )
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, help_text="Order on the page.")
 
     class Meta:
         ordering = ["statement", "position", "id"]
@@ -316,12 +336,17 @@ class CoverageLink(models.Model):
 
 class Quote(models.Model):
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="quotes")
-    speaker = models.CharField(max_length=200)
+    speaker = models.CharField(max_length=200, help_text="The person quoted.")
     speaker_title = models.CharField(
         max_length=300, blank=True, help_text="The speaker's title at the time, as printed."
     )
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="quotes"
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="quotes",
+        help_text="The organisation the speaker spoke for.",
     )
     text = models.TextField(help_text="The words quoted, without surrounding quotation marks.")
     source = models.ForeignKey(
@@ -332,7 +357,7 @@ class Quote(models.Model):
         related_name="quotes",
         help_text="The coverage item the quote appeared in.",
     )
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, help_text="Order on the page.")
 
     class Meta:
         ordering = ["statement", "position", "id"]
