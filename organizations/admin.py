@@ -2,12 +2,12 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
-from tracker.admin_inlines import EfficientTabularInline, SharedChoicesFormSet
+from tracker.admin_tools import InlineFormSet, ModelAdmin, TabularInline
 
 from .models import Organization, OtherName, normalize_name
 
 
-class OtherNameFormSet(SharedChoicesFormSet):
+class OtherNameFormSet(InlineFormSet):
     def clean(self):
         super().clean()
         seen = set()
@@ -20,7 +20,7 @@ class OtherNameFormSet(SharedChoicesFormSet):
             seen.add(name.lower())
 
 
-class OtherNameInline(EfficientTabularInline):
+class OtherNameInline(TabularInline):
     model = OtherName
     formset = OtherNameFormSet
     extra = 1
@@ -28,7 +28,7 @@ class OtherNameInline(EfficientTabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ModelAdmin):
     list_display = ["name", "acronym", "kind", "country", "signature_count", "updated_at"]
     list_filter = ["kind", "country"]
     search_fields = ["name", "acronym", "other_names__name", "slug"]
@@ -46,7 +46,11 @@ class OrganizationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # One query for the list: the signature count is annotated, not fetched per row.
-        return super().get_queryset(request).annotate(_signature_count=Count("signatures"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_signature_count=Count("signatures", distinct=True))
+        )
 
     @admin.display(description="signatures", ordering="_signature_count")
     def signature_count(self, obj):
@@ -54,7 +58,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(OtherName)
-class OtherNameAdmin(admin.ModelAdmin):
+class OtherNameAdmin(ModelAdmin):
     list_display = ["name", "kind", "organization"]
     list_filter = ["kind"]
     list_select_related = ["organization"]

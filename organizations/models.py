@@ -13,7 +13,7 @@ def normalize_name(value: str) -> str:
 
 
 def _well_spaced(field: str) -> Q:
-    """A name with no leading, trailing, doubled or non-space whitespace."""
+    """A name with no leading, trailing or doubled spaces, and no other kind of whitespace."""
     return (
         ~Q(**{f"{field}__startswith": " "})
         & ~Q(**{f"{field}__endswith": " "})
@@ -21,6 +21,7 @@ def _well_spaced(field: str) -> Q:
         & ~Q(**{f"{field}__contains": "\t"})
         & ~Q(**{f"{field}__contains": "\n"})
         & ~Q(**{f"{field}__contains": "\r"})
+        & ~Q(**{f"{field}__contains": "\u00a0"})  # a no-break space
     )
 
 
@@ -32,7 +33,7 @@ class OrganizationQuerySet(models.QuerySet):
         return self.annotate(
             statement_count=models.Count(
                 "signatures__statement",
-                filter=Q(signatures__statement__status__in=Statement.PUBLIC_STATUSES),
+                filter=Statement.public_filter("signatures__statement__"),
                 distinct=True,
             )
         )

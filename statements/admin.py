@@ -3,11 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
-from tracker.admin_inlines import (
-    EfficientStackedInline,
-    EfficientTabularInline,
-    SharedChoicesFormSet,
-)
+from tracker.admin_tools import InlineFormSet, ModelAdmin, StackedInline, TabularInline
 
 from . import partial_dates
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
@@ -48,7 +44,7 @@ class CoverageLinkForm(forms.ModelForm):
         return text
 
 
-class SignatureInline(EfficientTabularInline):
+class SignatureInline(TabularInline):
     model = Signature
     extra = 1
     autocomplete_fields = ["organization"]
@@ -67,7 +63,7 @@ class SignatureInline(EfficientTabularInline):
         return super().get_queryset(request).select_related("organization", "statement")
 
 
-class MediaContactInline(EfficientTabularInline):
+class MediaContactInline(TabularInline):
     model = MediaContact
     extra = 0
     autocomplete_fields = ["organization"]
@@ -77,7 +73,7 @@ class MediaContactInline(EfficientTabularInline):
         return super().get_queryset(request).select_related("organization")
 
 
-class CoverageLinkFormSet(SharedChoicesFormSet):
+class CoverageLinkFormSet(InlineFormSet):
     def clean(self):
         super().clean()
         first = [f for f in self.kept_forms() if f.cleaned_data.get("first_reported")]
@@ -101,7 +97,7 @@ class CoverageLinkFormSet(SharedChoicesFormSet):
         return super().save(commit)
 
 
-class CoverageLinkInline(EfficientStackedInline):
+class CoverageLinkInline(StackedInline):
     model = CoverageLink
     formset = CoverageLinkFormSet
     form = CoverageLinkForm
@@ -109,7 +105,7 @@ class CoverageLinkInline(EfficientStackedInline):
     verbose_name_plural = "coverage (news, press releases, op-eds)"
 
 
-class QuoteInline(EfficientStackedInline):
+class QuoteInline(StackedInline):
     model = Quote
     extra = 0
     autocomplete_fields = ["organization"]
@@ -132,7 +128,7 @@ class QuoteInline(EfficientStackedInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(admin.ModelAdmin):
+class StatementAdmin(ModelAdmin):
     list_display = [
         "title",
         "issued_on",
@@ -182,7 +178,7 @@ class StatementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(ModelAdmin):
     list_display = ["name", "slug", "statement_count"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -195,8 +191,16 @@ class TopicAdmin(admin.ModelAdmin):
         return obj._statement_count
 
 
+class StatementPartAdmin(ModelAdmin):
+    """A signature, contact, coverage item or quote stays on the statement it was made for."""
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "statement"] if obj is not None else readonly
+
+
 @admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin):
+class SignatureAdmin(StatementPartAdmin):
     list_display = [
         "printed_name",
         "organization",
@@ -217,7 +221,7 @@ class SignatureAdmin(admin.ModelAdmin):
 
 
 @admin.register(MediaContact)
-class MediaContactAdmin(admin.ModelAdmin):
+class MediaContactAdmin(StatementPartAdmin):
     list_display = ["__str__", "organization", "statement", "is_public"]
     list_filter = ["is_public"]
     list_select_related = ["organization", "statement"]
@@ -226,7 +230,7 @@ class MediaContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(CoverageLink)
-class CoverageLinkAdmin(admin.ModelAdmin):
+class CoverageLinkAdmin(StatementPartAdmin):
     form = CoverageLinkForm
     list_display = ["outlet", "headline", "date_display", "kind", "first_reported", "statement"]
     list_filter = ["kind", "first_reported"]
@@ -243,7 +247,7 @@ class CoverageLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(Quote)
-class QuoteAdmin(admin.ModelAdmin):
+class QuoteAdmin(StatementPartAdmin):
     list_display = ["speaker", "speaker_title", "organization", "statement"]
     list_select_related = ["organization", "statement"]
     search_fields = ["speaker", "text", "statement__title"]

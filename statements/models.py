@@ -1,5 +1,6 @@
 import contextlib
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
@@ -9,6 +10,15 @@ from django.db.models.functions import Lower
 from organizations.models import Organization, normalize_name
 
 from . import partial_dates
+
+
+def validate_document_size(document) -> None:
+    limit = settings.MAX_DOCUMENT_SIZE
+    if document.size > limit:
+        raise ValidationError(
+            f"The file is {document.size / 2**20:.1f} MB; the limit is {limit / 2**20:.0f} MB.",
+            code="file_too_large",
+        )
 
 
 class Topic(models.Model):
@@ -32,8 +42,11 @@ class Topic(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.name = normalize_name(self.name)
+        self.clean()
         super().save(*args, **kwargs)
+
+    def clean(self):
+        self.name = normalize_name(self.name)
 
 
 class StatementQuerySet(models.QuerySet):
@@ -43,7 +56,7 @@ class StatementQuerySet(models.QuerySet):
         stays on record, marked as retracted). Drafts are staff-only. Every public page, API
         endpoint, feed, count and aggregate starts from here.
         """
-        return self.filter(status__in=Statement.PUBLIC_STATUSES)
+        return self.filter(Statement.public_filter())
 
 
 class Statement(models.Model):
@@ -105,7 +118,10 @@ class Statement(models.Model):
     document = models.FileField(
         upload_to="statements/%Y/",
         blank=True,
-        validators=[FileExtensionValidator(["pdf", "doc", "docx", "odt", "txt", "html"])],
+        validators=[
+            FileExtensionValidator(["pdf", "doc", "docx", "odt", "txt", "html"]),
+            validate_document_size,
+        ],
         help_text="Optional copy of the statement as issued (PDF or document).",
     )
     topics = models.ManyToManyField(
@@ -131,6 +147,11 @@ class Statement(models.Model):
 
     def __str__(self):
         return self.title
+
+    @staticmethod
+    def public_filter(prefix: str = "") -> Q:
+        """The one definition of public, for this model or through a relation (`prefix`)."""
+        return Q(**{f"{prefix}status__in": Statement.PUBLIC_STATUSES})
 
     @property
     def is_public(self) -> bool:

@@ -55,6 +55,9 @@ def test_postgres_url_is_understood():
         ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL='mysql://u@h/db' is not a supported"),
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL='not a url' is not a supported"),
         ({"DATABASE_URL": "postgres://u@h:5432/"}, "names no database"),
+        ({"DATABASE_URL": "sqlite://"}, "names no database"),
+        ({"DATABASE_URL": "mysql://u:s3cret@h/db"}, "DATABASE_URL='mysql://u:***@h/db' is"),
+        ({"DJANGO_ALLOWED_HOSTS": "http://a.org/"}, "DJANGO_ALLOWED_HOSTS='http://a.org/' is"),
         ({"DJANGO_ALLOWED_HOSTS": "a.org,,b.org"}, "DJANGO_ALLOWED_HOSTS='a.org,,b.org' is"),
         (
             {"DJANGO_DEBUG": "false", "DJANGO_ALLOWED_HOSTS": "a.org"},
@@ -79,11 +82,14 @@ def test_malformed_or_missing_values_stop_start_up_with_a_clear_message(env, mes
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+    assert "s3cret" not in result.stderr
 
 
 def test_production_settings_start_with_a_secret_and_hosts():
     result = load_settings(
-        DJANGO_DEBUG="off", DJANGO_SECRET_KEY=GOOD_SECRET, DJANGO_ALLOWED_HOSTS="a.org, b.org"
+        DJANGO_DEBUG="off",
+        DJANGO_SECRET_KEY=GOOD_SECRET,
+        DJANGO_ALLOWED_HOSTS="a.org, .b.org,[::1]",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[:3] == ["False", "['a.org',", "'b.org']"]
+    assert result.stdout.split()[:4] == ["False", "['a.org',", "'.b.org',", "'[::1]']"]

@@ -11,6 +11,7 @@ Every variable is checked: a malformed value stops start-up with a message namin
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -19,6 +20,8 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
+# A host name, a leading-dot domain pattern, "*", or a bracketed IPv6 address; no scheme/path.
+_HOST = re.compile(r"^(\*|\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])$")
 _FALSE = {"0", "false", "no", "off"}
 
 
@@ -36,34 +39,41 @@ def env_bool(name: str, default: bool) -> bool:
     )
 
 
-def env_list(name: str, default: list[str]) -> list[str]:
+def env_hosts(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     items = [item.strip() for item in raw.split(",")]
-    if any(not item or any(ch.isspace() for ch in item) for item in items):
+    if any(not _HOST.match(item) for item in items):
         raise ImproperlyConfigured(
-            f"{name}={raw!r} is malformed; give comma-separated host names, "
+            f"{name}={raw!r} is malformed; give comma-separated host names without scheme "
+            "or path, "
             "e.g. 'tracker.example.org,www.tracker.example.org'."
         )
     return items
 
 
+def _redacted(url: str) -> str:
+    """The URL without its password, for error messages."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
 def env_database(name: str, default: str) -> dict:
     raw = os.environ.get(name, "").strip() or default
+    shown = _redacted(raw)
     supported = ("sqlite", "postgres", "postgresql", "pgsql")
     scheme = raw.split("://", 1)[0] if "://" in raw else ""
     if scheme not in supported:
         raise ImproperlyConfigured(
-            f"{name}={raw!r} is not a supported database URL; use "
+            f"{name}={shown!r} is not a supported database URL; use "
             "postgres://USER:PASSWORD@HOST:PORT/NAME or sqlite:///PATH."
         )
     try:
         config = dj_database_url.parse(raw, conn_max_age=0 if scheme == "sqlite" else 60)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name}={raw!r} is malformed: {exc}") from exc
-    if not config.get("NAME"):
-        raise ImproperlyConfigured(f"{name}={raw!r} names no database.")
+        raise ImproperlyConfigured(f"{name}={shown!r} is malformed: {exc}") from exc
+    if str(config.get("NAME") or "") in ("", ":memory:", "/"):
+        raise ImproperlyConfigured(f"{name}={shown!r} names no database.")
     if config["ENGINE"] == "django.db.backends.postgresql":
         config["CONN_HEALTH_CHECKS"] = True
     return config
@@ -82,7 +92,7 @@ elif not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 32):
         "DJANGO_SECRET_KEY is too weak for production: use at least 32 random characters."
     )
 
-ALLOWED_HOSTS = env_list(
+ALLOWED_HOSTS = env_hosts(
     "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
 if not DEBUG and not ALLOWED_HOSTS:
@@ -149,9 +159,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", "").strip() or BASE_DIR / "media")
 
-# Uploaded statement documents are PDFs of a few megabytes at most.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploaded statement documents are refused above this size (see Statement.document).
+MAX_DOCUMENT_SIZE = 20 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

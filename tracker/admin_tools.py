@@ -1,0 +1,196 @@
+"""
+Admin building blocks shared by every app: robust against bad input, and cheap to render.
+
+- Foreign-key and many-to-many fields refuse a malformed or out-of-range id as a form error
+  (Django's own widgets look such a value up again when redrawing the form, and crash).
+- Inline change pages cost the same number of queries for 2 rows as for 500: Django renders
+  each row's widget on its own, so a plain select runs its choices query once per row, and an
+  autocomplete select looks up its selected object once per row.
+- Inline formsets check rules about all of a parent's rows (one first-reported item, no name
+  twice) over the rows that will exist once saved, and save deletions first.
+- If the database still refuses a save, staff get an error message and nothing is written,
+  not a server error.
+"""
+
+from functools import cached_property
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.db import IntegrityError, transaction
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+
+_BIGINT = 2**63
+
+
+def valid_key(value) -> bool:
+    """Whether `value` can be a primary key here (all keys are 64-bit integers)."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return False
+    return -_BIGINT <= number < _BIGINT and str(value).strip().lstrip("-").isascii()
+
+
+class SafeModelChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        if value not in self.empty_values and not valid_key(value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class SafeModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for item in value:
+            if not valid_key(item):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": item},
+                )
+        return super()._check_values(value)
+
+
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """
+    An autocomplete select that ignores malformed ids when redrawing, and can render its
+    selected object from a formset-wide lookup instead of a query of its own.
+    """
+
+    prefetched: dict[str, object] | None = None
+
+    def optgroups(self, name, value, attr=None):
+        value = [v for v in value if valid_key(v)]
+        if self.prefetched is None:
+            return super().optgroups(name, value, attr)
+        options = []
+        if not self.is_required:
+            options.append(self.create_option(name, "", "", False, 0))
+        for selected in value:
+            obj = self.prefetched.get(str(selected).strip())
+            if obj is not None:
+                label = self.choices.field.label_from_instance(obj)
+                options.append(self.create_option(name, obj.pk, label, True, len(options)))
+        return [(None, options, 0)]
+
+
+class SafeForeignKeysMixin:
+    """For ModelAdmin and inlines: robust foreign-key and many-to-many form fields."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        kwargs.setdefault("form_class", SafeModelChoiceField)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs.setdefault("form_class", SafeModelMultipleChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def _inner(widget):
+    return getattr(widget, "widget", widget)  # unwrap RelatedFieldWidgetWrapper
+
+
+class InlineFormSet(BaseInlineFormSet):
+    def kept_forms(self) -> list:
+        """
+        The rows that will exist once this formset is saved. An inline shows every row of its
+        parent, so rules about the parent's rows as a whole can be checked here, where Django
+        checks only rules on plain fields.
+        """
+        kept = []
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or self._should_delete_form(form):
+                continue
+            if form.instance.pk is None and not form.has_changed():
+                continue  # an empty extra row
+            kept.append(form)
+        return kept
+
+    def save_existing_objects(self, commit=True):
+        # Delete first, so that a row can take over what a row deleted in the same save had
+        # (its organisation, its first-reported flag) without a moment of conflict.
+        deleted = []
+        if commit:
+            for form in self.deleted_forms:
+                if form.instance.pk is not None:
+                    deleted.append(form.instance)
+                    form.instance.delete()
+        saved = super().save_existing_objects(commit)
+        self.deleted_objects = deleted + self.deleted_objects
+        return saved
+
+    @cached_property
+    def forms(self):
+        forms_ = super().forms
+        self._shared = self._read_choices_once(forms_)
+        self._share_choices(forms_)
+        return forms_
+
+    @property
+    def empty_form(self):
+        form = super().empty_form
+        self.forms  # noqa: B018 -- reads the shared choices
+        self._share_choices([form])
+        return form
+
+    def _read_choices_once(self, forms_) -> dict[str, tuple[str, object]]:
+        """For each foreign-key field: ("autocomplete", {pk: obj}) or ("select", choices)."""
+        shared = {}
+        for name, field in self.form.base_fields.items():
+            if not isinstance(field, forms.ModelChoiceField) or isinstance(
+                field, forms.ModelMultipleChoiceField
+            ):
+                continue
+            if isinstance(_inner(field.widget), SafeAutocompleteSelect):
+                values = {str(form[name].value()).strip() for form in forms_}
+                values = {value for value in values if valid_key(value)}
+                objects = field.queryset.filter(pk__in=values) if values else []
+                shared[name] = ("autocomplete", {str(obj.pk): obj for obj in objects})
+            elif not isinstance(_inner(field.widget), forms.HiddenInput):
+                shared[name] = ("select", list(field.choices))
+        return shared
+
+    def _share_choices(self, forms_):
+        for form in forms_:
+            for name, (how, data) in self._shared.items():
+                field = form.fields.get(name)
+                if field is None:
+                    continue
+                if how == "autocomplete":
+                    _inner(field.widget).prefetched = data
+                else:
+                    field.choices = data
+                    _inner(field.widget).choices = data
+
+
+class TabularInline(SafeForeignKeysMixin, admin.TabularInline):
+    formset = InlineFormSet
+
+
+class StackedInline(SafeForeignKeysMixin, admin.StackedInline):
+    formset = InlineFormSet
+
+
+class ModelAdmin(SafeForeignKeysMixin, admin.ModelAdmin):
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            with transaction.atomic():
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError:
+            # The forms check every rule the database has; this is the last line of defence,
+            # e.g. two rows swapping organisations in one save.
+            self.message_user(
+                request,
+                "Nothing was saved: the database refused the change because two rows would "
+                "conflict (for example the same organisation twice on one statement). "
+                "Make the change in two steps.",
+                level=messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
