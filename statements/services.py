@@ -22,7 +22,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
-from organizations.models import Organization, OtherName
+from organizations.models import Organization, OtherName, normalize_name
 
 from . import partial_dates
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
@@ -32,13 +32,38 @@ SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML without implicit dates: dates stay text, so a bad one is reported in context."""
+    """
+    YAML where every plain value is text (or null): the importer reads each field by its
+    type and reports a bad value in context. Plain YAML would turn a phone number 0202 into
+    the octal number 130, "No" into false and 2025-13-01 into a crash.
+    A key given twice in one mapping is an error, not "the last one wins".
+    """
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key “{key}” is given twice", key_node.start_mark
+                )
+            seen.add(key if isinstance(key, str) else id(key))
+        return super().construct_mapping(node, deep)
 
 
+_NULL = "tag:yaml.org,2002:null"
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag == _NULL]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _json_object(pairs):
+    keys = [key for key, _ in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise ValueError(f"the key “{key}” is given twice")
+    return dict(pairs)
 
 
 class ImportDataError(Exception):
@@ -125,9 +150,16 @@ def read_document(path: Path) -> Document:
     if "\x00" in text:
         raise ImportDataError(f"{name}: contains a NUL byte; this is not a text file.")
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_Loader)
+        if path.suffix == ".json":
+            data = json.loads(text, object_pairs_hook=_json_object)
+        else:
+            data = yaml.load(text, Loader=_Loader)
     except json.JSONDecodeError as exc:
         raise ImportDataError(f"{name}: line {exc.lineno}: not valid JSON: {exc.msg}.") from exc
+    except ValueError as exc:  # from _json_object
+        raise ImportDataError(f"{name}: not valid JSON: {exc}.") from exc
+    except RecursionError:
+        raise ImportDataError(f"{name}: nested too deeply to be an import file.") from None
     except yaml.YAMLError as exc:
         where = ""
         if getattr(exc, "problem_mark", None) is not None:
@@ -186,53 +218,52 @@ class Record:
         value = self._get(key, required)
         if value is None:
             return ""
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)  # JSON numbers; YAML gives text already
+        if not isinstance(value, str):
             raise self.error(key, f"expected text, got {_kind(value)}.")
-        value = str(value)
+        return self._clean_text(key, value)
+
+    def _clean_text(self, key: str, value: str) -> str:
         if "\x00" in value:
             raise self.error(key, "contains a NUL byte.")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise self.error(key, "contains a character that is not valid Unicode.") from None
         return value.strip()
 
     def date(self, key: str, required: bool = False) -> datetime.date | None:
-        value = self._get(key, required)
-        if value is None or value == "":
+        value = self.text(key, required)
+        if not value:
             return None
-        if isinstance(value, datetime.datetime):
-            raise self.error(key, "expected a date (YYYY-MM-DD), not a date and time.")
-        if isinstance(value, datetime.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return datetime.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        raise self.error(key, f"“{value}” is not a date; use YYYY-MM-DD.")
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            raise self.error(key, f"“{value}” is not a date; use YYYY-MM-DD.") from None
 
     def datetime(self, key: str) -> datetime.datetime | None:
-        value = self._get(key, False)
-        if value is None or value == "":
+        value = self.text(key)
+        if not value:
             return None
-        if isinstance(value, str):
-            try:
-                value = datetime.datetime.fromisoformat(value.strip())
-            except ValueError:
-                raise self.error(key, f"“{value}” is not a date and time (ISO 8601).") from None
-        if not isinstance(value, datetime.datetime):
-            raise self.error(key, "expected a date and time (ISO 8601, with a time zone).")
-        if value.tzinfo is None:
+        try:
+            parsed = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise self.error(key, f"“{value}” is not a date and time (ISO 8601).") from None
+        if parsed.tzinfo is None:
             raise self.error(key, "give a time zone, e.g. 2025-11-12T15:00:00+00:00.")
-        return value
+        try:
+            in_utc = parsed.astimezone(datetime.UTC)
+        except OverflowError:
+            in_utc = None
+        if in_utc is None or not 1000 <= in_utc.year <= 9998:
+            raise self.error(key, f"“{value}” is out of range.")
+        return parsed
 
     def partial_date(self, key: str) -> tuple[datetime.date | None, str]:
-        value = self._get(key, False)
-        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
-            return value, partial_dates.DAY
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if value is not None and not isinstance(value, str):
-            raise self.error(key, f"expected YYYY, YYYY-MM or YYYY-MM-DD, got {_kind(value)}.")
+        value = self.text(key)
         try:
-            return partial_dates.parse(value or "")
+            return partial_dates.parse(value)
         except ValidationError as exc:
             raise self.error(key, exc.messages[0]) from None
 
@@ -240,6 +271,8 @@ class Record:
         value = self._get(key, False)
         if value is None:
             return default
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
         if not isinstance(value, bool):
             raise self.error(key, f"expected true or false, got {_kind(value)}.")
         return value
@@ -248,8 +281,15 @@ class Record:
         value = self._get(key, False)
         if value is None or value == "":
             return None
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                raise self.error(key, f"expected a whole number, got “{value}”.") from None
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error(key, f"expected a whole number, got {_kind(value)}.")
+        if not -(2**31) <= value < 2**31:
+            raise self.error(key, f"{value} is out of range.")
         return value
 
     def records(self, key: str) -> list[Record]:
@@ -266,7 +306,7 @@ class Record:
             return []
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self.error(key, "expected a list of slugs.")
-        return [item.strip() for item in value]
+        return [self._clean_text(key, item) for item in value]
 
     def check_no_unknown_keys(self):
         unknown = sorted(str(key) for key in self.data if key not in self.used)
@@ -302,16 +342,18 @@ class Writer:
         """Set `values` on `obj`, validate it, and save it only if something changed."""
         label = LABELS[type(obj)]
         adding = obj._state.adding
-        changed = adding or any(getattr(obj, name) != value for name, value in values.items())
-        if not changed:
-            self.report.unchanged[label] += 1
-            return False
+        before = {name: getattr(obj, name) for name in values} if not adding else {}
         for name, value in values.items():
             setattr(obj, name, value)
         try:
+            # Validation also tidies values (spacing in names) as saving would, so that the
+            # comparison below sees what would be stored.
             obj.full_clean(exclude=list(exclude))
         except ValidationError as exc:
             raise _validation_error(record, exc) from None
+        if not adding and all(getattr(obj, name) == before[name] for name in values):
+            self.report.unchanged[label] += 1
+            return False
         try:
             with transaction.atomic():
                 obj.save()
@@ -418,7 +460,7 @@ def _import_organization(writer: Writer, record: Record):
     existing = {name.name.lower(): name for name in organization.other_names.all()}
     seen = set()
     for item, item_values in other_names:
-        key = item_values["name"].lower()
+        key = normalize_name(item_values["name"]).lower()
         if key in seen:
             raise item.error("name", f"“{item_values['name']}” is listed twice.")
         seen.add(key)

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from organizations.models import Organization, OtherName
-from statements.models import CoverageLink, MediaContact, Signature, Statement, Topic
+from statements.models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
 
 from . import factories
 from .admin_forms import add_inline_row, form_data
@@ -299,3 +299,96 @@ def test_an_unknown_organisation_id_is_a_form_error(staff_client, statement):
     post_expecting_error(staff_client, url, data, "Select a valid choice.")
     data["signatures-2-organization"] = "not-a-number"
     post_expecting_error(staff_client, url, data, "Select a valid choice.")
+
+
+GARBAGE_IDS = ["abc", "²", "9" * 30, "-1", " 1 2 "]
+
+
+@pytest.mark.parametrize("garbage", GARBAGE_IDS)
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        (Signature, "statement"),
+        (Signature, "organization"),
+        (MediaContact, "organization"),
+        (CoverageLink, "statement"),
+        (OtherName, "organization"),
+        (Statement, "topics"),
+    ],
+)
+def test_a_malformed_id_is_a_form_error_on_every_add_page(staff_client, db, model, field, garbage):
+    factories.statement(signatories=1)
+    count = model.objects.count()
+    data = current_form(staff_client, add_url(model))
+    data[field] = garbage
+    post_expecting_error(staff_client, add_url(model), data, "Select a valid choice")
+    assert model.objects.count() == count
+
+
+@pytest.mark.parametrize("garbage", GARBAGE_IDS)
+def test_a_malformed_id_in_an_inline_is_a_form_error(staff_client, statement, garbage):
+    url = change_url(statement)
+    data = current_form(staff_client, url)
+    add_inline_row(data, "signatures", organization=garbage, role="signatory", position="3")
+    add_inline_row(data, "media_contacts", organization=garbage, email="a@b.org", position="1")
+    post_expecting_error(staff_client, url, data, "Select a valid choice.")
+    assert statement.signatures.count() == 2 and not MediaContact.objects.exists()
+
+
+def test_a_signature_can_take_over_the_organisation_of_one_deleted_in_the_same_save(
+    staff_client, statement
+):
+    _, second = statement.signatures.order_by("position")
+    url = change_url(statement)
+    data = current_form(staff_client, url)
+    data["signatures-0-organization"] = str(second.organization_id)
+    data["signatures-1-DELETE"] = "on"
+    assert staff_client.post(url, data).status_code == 302
+    assert [s.organization_id for s in statement.signatures.all()] == [second.organization_id]
+
+
+def test_ticking_first_reported_while_deleting_the_item_that_had_it_saves(staff_client, statement):
+    CoverageLink.objects.create(statement=statement, outlet="A", position=1)
+    CoverageLink.objects.create(statement=statement, outlet="B", first_reported=True, position=2)
+    url = change_url(statement)
+    data = current_form(staff_client, url)
+    data["coverage-0-first_reported"] = "on"
+    data["coverage-1-DELETE"] = "on"
+    assert staff_client.post(url, data).status_code == 302
+    assert [(c.outlet, c.first_reported) for c in statement.coverage.all()] == [("A", True)]
+
+
+def test_swapping_two_organisations_is_refused_with_a_message_and_changes_nothing(
+    staff_client, statement
+):
+    before = list(statement.signatures.values_list("pk", "organization_id"))
+    url = change_url(statement)
+    data = current_form(staff_client, url)
+    data["signatures-0-organization"], data["signatures-1-organization"] = (
+        data["signatures-1-organization"],
+        data["signatures-0-organization"],
+    )
+    response = staff_client.post(url, data, follow=True)
+    assert response.status_code == 200
+    assert "Nothing was saved" in response.content.decode()
+    assert list(statement.signatures.values_list("pk", "organization_id")) == before
+
+
+def test_a_quote_cannot_cite_coverage_of_another_statement(staff_client, statement):
+    elsewhere = CoverageLink.objects.create(statement=factories.statement(), outlet="Other")
+    data = current_form(staff_client, add_url(Quote))
+    data.update(statement=statement.pk, speaker="S", text="T", source=elsewhere.pk, position="1")
+    post_expecting_error(
+        staff_client, add_url(Quote), data, "Choose a coverage item of this statement."
+    )
+    assert not Quote.objects.exists()
+
+
+def test_a_coverage_item_stays_on_its_statement(staff_client, statement):
+    link = CoverageLink.objects.create(statement=statement, outlet="A")
+    other = factories.statement()
+    data = current_form(staff_client, change_url(link))
+    data["statement"] = other.pk
+    assert staff_client.post(change_url(link), data).status_code == 302
+    link.refresh_from_db()
+    assert link.statement == statement

@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
+from organizations.models import Organization
 from statements.models import Statement
 from statements.services import import_paths
 
@@ -138,14 +139,19 @@ def test_a_bad_record_leaves_existing_data_exactly_as_it_was(db, tmp_path):
     before = snapshot()
     folder = tmp_path / "seeds"
     shutil.copytree(SEEDS, folder)
+    # A good change to an organisation (written first)...
     organizations = folder / "organizations.yaml"
     organizations.write_text(
-        organizations.read_text(encoding="utf-8")
-        .replace("name: CODEPINK", "name: CODEPINK Renamed")
-        .replace("founded_year: 1984", "founded_year: 1984\n    colour: green"),
+        organizations.read_text(encoding="utf-8").replace("name: CODEPINK", "name: CODEPINK X"),
         encoding="utf-8",
     )
-    with pytest.raises(CommandError, match=r"unknown field\(s\) colour"):
+    # ...and a bad record in the last statement file read.
+    last = sorted((folder / "statements").iterdir())[-1]
+    last.write_text(
+        last.read_text(encoding="utf-8").replace("role: signatory", "role: sponsor"),
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError, match="role: Value 'sponsor' is not a valid choice"):
         call_command("import_statements", str(folder))
     assert snapshot() == before
 
@@ -270,10 +276,35 @@ def test_a_bad_record_names_the_file_record_and_field_and_writes_nothing(
         (b'topics: [{slug: a, name: "x\\0y"}]\n', "name: contains a NUL byte."),
         (b"topics: [{slug: a}]\n", "topics[0] (slug “a”): name: this field is required."),
         (b"topics: [7]\n", "topics[0]: expected a mapping of fields"),
+        (b"topics: [{slug: a, name: A, name: B}]\n", "the key \u201cname\u201d is given twice"),
+        (b'{"topics": [{"slug": "a", "slug": "b"}]}', "the key \u201cslug\u201d is given twice"),
+        (b'topics: [{slug: a, name: "x\\ud800y"}]\n', "name: contains a character that is not"),
+        (b"topics: " + b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+        (
+            b'statements: [{slug: s, title: T, issued_on: 2025-11-12, topics: ["a\\0"]}]',
+            "topics: contains a NUL byte.",
+        ),
+        (
+            b"organizations: [{slug: o, name: O, founded_year: 99999999999999999999}]",
+            "founded_year: 99999999999999999999 is out of range.",
+        ),
+        (
+            b"organizations: [{slug: o, name: O, founded_year: 1984.5}]",
+            "founded_year: expected a whole number, got \u201c1984.5\u201d.",
+        ),
+        (
+            b"statements: [{slug: s, title: T, issued_on: 2025-11-12, "
+            b"published_at: '9999-12-31T23:00:00-05:00'}]",
+            "published_at: \u201c9999-12-31T23:00:00-05:00\u201d is out of range.",
+        ),
+        (
+            b"statements: [{slug: s, title: T, issued_on: 2025-11-12, published_at: 2025-11-12}]",
+            "published_at: give a time zone",
+        ),
     ],
 )
 def test_malformed_files_are_rejected_with_a_clear_message(db, tmp_path, content, message):
-    path = tmp_path / "bad.yaml"
+    path = tmp_path / ("bad.json" if content.startswith(b"{") else "bad.yaml")
     path.write_bytes(content)
     with pytest.raises(CommandError) as error:
         call_command("import_statements", str(path))
@@ -298,4 +329,28 @@ def test_the_readme_example_imports(seeded, tmp_path):
     readme = (SEEDS.parent / "README.md").read_text(encoding="utf-8")
     example = re.search(r"```yaml\n(.*?)```", readme, re.S).group(1)
     report = import_paths([write(tmp_path, example)])
-    assert report.created["organisation"] == 0 and report.updated["statement"] == 1
+    assert report.created["statement"] == 1 and report.created["signature"] == 1
+    assert not report.updated and not report.deleted
+
+
+def test_yaml_values_are_read_as_text_not_guessed(db, tmp_path):
+    import_paths([write(tmp_path, VALID.replace('phone: "(202) 543-1222"', "phone: 0202")
+                       .replace("name: Gaza}", "name: No}"))])  # fmt: skip
+    assert Statement.objects.get().media_contacts.get().phone == "0202"
+    assert Statement.objects.get().topics.get().name == "No"
+
+
+def test_untidy_spacing_in_a_file_imports_the_same_twice(db, tmp_path):
+    untidy = VALID.replace(
+        "name: Churches for Middle East Peace", "name: Churches  for Middle East Peace "
+    )
+    untidy = untidy.replace("{name: ANCA, kind: acronym}", "{name: ' A  N C A', kind: acronym}")
+    untidy = untidy.replace(
+        "name_as_printed: Armenian National", "name_as_printed: Armenian  National"
+    )
+    path = write(tmp_path, untidy)
+    import_paths([path])
+    before = snapshot()
+    assert not import_paths([path]).changed
+    assert snapshot() == before
+    assert Organization.objects.get(slug="cmep").name == "Churches for Middle East Peace"

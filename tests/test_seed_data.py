@@ -73,6 +73,8 @@ def test_other_sources_spellings_are_one_organisation(joint):
     )
     assert uscpr.name == "USCPR Action"
     assert joint.signatures.get(organization=uscpr).name_as_printed == "USCPR Action"
+    wilpf = Organization.objects.get(acronym="WILPF US")
+    assert wilpf.other_names.filter(name__contains="Women\u2019s").exists()
     anca = Organization.objects.get(other_names__name="ANCA", other_names__kind="acronym")
     assert anca.name == "Armenian National Committee of America"
     acronyms = set(
