@@ -234,6 +234,11 @@ class Signature(models.Model):
             with contextlib.suppress(Statement.DoesNotExist):
                 self.joined_on = self.statement.issued_on
 
+    @staticmethod
+    def standing_on(day) -> Q:
+        """Signatures that had joined by `day` and had not withdrawn by then."""
+        return Q(joined_on__lte=day) & (Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day))
+
     @property
     def printed_name(self) -> str:
         return self.name_as_printed or self.organization.name

@@ -110,6 +110,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "organizations",
     "statements",
 ]
@@ -161,6 +166,45 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", "").strip() or BASE_DIR / 
 
 # Uploaded statement documents are refused above this size (see Statement.document).
 MAX_DOCUMENT_SIZE = 20 * 1024 * 1024
+
+# Partner API. Anonymous clients are rate-limited; partners get a token from staff (admin:
+# Auth Token > Tokens) which lifts the limit. The limit is counted per process; behind
+# several workers, give them a shared cache.
+API_ANON_RATE = os.environ.get("API_ANON_RATE", "").strip() or "120/minute"
+if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", API_ANON_RATE):
+    raise ImproperlyConfigured(
+        f"API_ANON_RATE={API_ANON_RATE!r} is malformed; use e.g. 120/minute or 5000/day."
+    )
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": API_ANON_RATE},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DATE_FORMAT": "iso-8601",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Coalition statement tracker API",
+    "DESCRIPTION": (
+        "Read-only data on advocacy statements and the organisations that sign them: "
+        "who co-signed which positions, and when. Anonymous use is rate-limited; send "
+        "`Authorization: Token <key>` with a partner token to lift the limit. Every list "
+        "takes `?format=csv`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,125 @@
+from django.db.models import Count, Max, Min, Q
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.decorators import action
+
+from statements.models import Signature, Statement
+from tracker.api import FORMAT_PARAMETER, ReadOnlyViewSet
+
+from .filters import OrganizationFilter, PositionsFilter
+from .models import Organization
+from .serializers import (
+    CosignerSerializer,
+    OrganizationDetailSerializer,
+    OrganizationListSerializer,
+    TimelineEntrySerializer,
+)
+
+PUBLIC_SIGNATURE = Statement.public_filter("signatures__statement__")
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[FORMAT_PARAMETER]),
+    timeline=extend_schema(parameters=[FORMAT_PARAMETER], filters=True),
+    cosigners=extend_schema(parameters=[FORMAT_PARAMETER], filters=True),
+)
+class OrganizationViewSet(ReadOnlyViewSet):
+    """Organisations, the positions each took over time, and who they sign with."""
+
+    csv_filename = "organizations"
+
+    @property
+    def filterset_class(self):
+        return PositionsFilter if self.action in ("timeline", "cosigners") else OrganizationFilter
+
+    def get_serializer_class(self):
+        return {
+            "retrieve": OrganizationDetailSerializer,
+            "timeline": TimelineEntrySerializer,
+            "cosigners": CosignerSerializer,
+        }.get(self.action, OrganizationListSerializer)
+
+    def get_queryset(self):
+        queryset = Organization.objects.with_public_statement_count().order_by("name", "id")
+        if self.action == "retrieve":
+            queryset = queryset.annotate(
+                lead_count=Count(
+                    "signatures",
+                    filter=PUBLIC_SIGNATURE & Q(signatures__role=Signature.Role.LEAD),
+                    distinct=True,
+                ),
+                withdrawn_count=Count(
+                    "signatures",
+                    filter=PUBLIC_SIGNATURE & Q(signatures__withdrawn_on__isnull=False),
+                    distinct=True,
+                ),
+                first_signed_on=Min("signatures__statement__issued_on", filter=PUBLIC_SIGNATURE),
+                last_signed_on=Max("signatures__statement__issued_on", filter=PUBLIC_SIGNATURE),
+            ).prefetch_related("other_names")
+        return queryset
+
+    def positions(self, organization):
+        """This organisation's signatures on public statements, filtered by the request."""
+        signatures = Signature.objects.filter(
+            Statement.public_filter("statement__"), organization=organization
+        )
+        return self.filter_queryset(signatures)
+
+    @action(detail=True)
+    def timeline(self, request, slug=None):
+        """Every public statement the organisation signed, oldest first: its positions."""
+        organization = get_object_or_404(Organization, slug=slug)
+        entries = (
+            self.positions(organization)
+            .select_related("statement")
+            .order_by("statement__issued_on", "statement_id")
+        )
+        if request.accepted_renderer.format == "csv":
+            return self.stream_csv(entries)
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @action(detail=True)
+    def cosigners(self, request, slug=None):
+        """
+        Every other organisation that signed at least one of the same public statements,
+        most shared first, with the shared statements.
+        """
+        organization = get_object_or_404(Organization, slug=slug)
+        shared = self.positions(organization).values("statement_id")
+        rows = (
+            Signature.objects.filter(statement_id__in=shared)
+            .exclude(organization=organization)
+            .values("organization_id")
+            .annotate(
+                shared_count=Count("statement_id", distinct=True),
+                first_shared_on=Min("statement__issued_on"),
+                last_shared_on=Max("statement__issued_on"),
+                name=Min("organization__name"),
+            )
+            .order_by("-shared_count", "name", "organization_id")
+        )
+        if request.accepted_renderer.format == "csv":
+            everyone = list(rows)
+            self.attach_cosigner_details(everyone, shared)
+            return self.stream_csv(everyone)
+        page = self.paginate_queryset(rows)
+        self.attach_cosigner_details(page, shared)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @staticmethod
+    def attach_cosigner_details(rows, shared):
+        """Two queries for the whole page: the organisations, and the shared statements."""
+        ids = [row["organization_id"] for row in rows]
+        organizations = Organization.objects.in_bulk(ids)
+        statements: dict[int, list[str]] = {pk: [] for pk in ids}
+        pairs = (
+            Signature.objects.filter(organization_id__in=ids, statement_id__in=shared)
+            .order_by("statement__issued_on", "statement_id")
+            .values_list("organization_id", "statement__slug")
+        )
+        for organization_id, slug in pairs:
+            statements[organization_id].append(slug)
+        for row in rows:
+            row["organization"] = organizations[row["organization_id"]]
+            row["shared_statements"] = statements[row["organization_id"]]

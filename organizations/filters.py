@@ -1,0 +1,88 @@
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+
+from statements.models import Signature, Statement, Topic
+
+from .models import Organization, OtherName
+
+
+class OrganizationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_name",
+        help_text="Part of the name, the acronym or any other name the organisation is known by.",
+    )
+    kind = django_filters.ChoiceFilter(choices=Organization.Kind.choices)
+    signed = django_filters.ModelChoiceFilter(
+        queryset=Statement.objects.public(),
+        to_field_name="slug",
+        method="filter_signed",
+        help_text="A statement slug: the organisations that signed it.",
+    )
+    cosigned_with = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.all(),
+        to_field_name="slug",
+        method="filter_cosigned_with",
+        help_text="An organisation slug: the organisations that signed at least one public "
+        "statement with it.",
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("slug", "slug"), ("statement_count", "statement_count")),
+        help_text="name, slug or statement_count; prefix with - to reverse. Default: name.",
+    )
+
+    class Meta:
+        model = Organization
+        fields = []
+
+    def filter_name(self, queryset, name, value):
+        value = " ".join(value.split())
+        if not value:
+            return queryset
+        other = OtherName.objects.filter(organization=OuterRef("pk"), name__icontains=value)
+        return queryset.filter(Q(name__icontains=value) | Q(acronym__iexact=value) | Exists(other))
+
+    def filter_signed(self, queryset, name, statement):
+        if statement is None:
+            return queryset
+        return queryset.filter(
+            Exists(Signature.objects.filter(organization=OuterRef("pk"), statement=statement))
+        )
+
+    def filter_cosigned_with(self, queryset, name, organization):
+        if organization is None:
+            return queryset
+        shared = Signature.objects.filter(
+            Statement.public_filter("statement__"), organization=organization
+        ).values("statement_id")
+        return queryset.exclude(pk=organization.pk).filter(
+            Exists(Signature.objects.filter(organization=OuterRef("pk"), statement_id__in=shared))
+        )
+
+
+class PositionsFilter(django_filters.FilterSet):
+    """Filters for an organisation's timeline and co-signers: which statements count."""
+
+    issued_after = django_filters.DateFilter(
+        field_name="statement__issued_on", lookup_expr="gte", help_text="On or after YYYY-MM-DD."
+    )
+    issued_before = django_filters.DateFilter(
+        field_name="statement__issued_on", lookup_expr="lte", help_text="On or before YYYY-MM-DD."
+    )
+    topic = django_filters.ModelChoiceFilter(
+        queryset=Topic.objects.all(),
+        to_field_name="slug",
+        method="filter_topic",
+        help_text="A topic slug.",
+    )
+
+    class Meta:
+        model = Signature
+        fields = []
+
+    def filter_topic(self, queryset, name, topic):
+        if topic is None:
+            return queryset
+        through = Statement.topics.through
+        return queryset.filter(
+            Exists(through.objects.filter(statement_id=OuterRef("statement_id"), topic=topic))
+        )

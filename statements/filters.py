@@ -1,0 +1,121 @@
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+
+from organizations.models import Organization
+
+from .models import Signature, Statement, Topic
+
+
+def _slug_choice(queryset, **kwargs):
+    return django_filters.ModelChoiceFilter(
+        queryset=queryset, to_field_name="slug", method=kwargs.pop("method"), **kwargs
+    )
+
+
+class StatementFilter(django_filters.FilterSet):
+    topic = _slug_choice(Topic.objects.all(), method="filter_topic", help_text="A topic slug.")
+    signed_by = django_filters.ModelMultipleChoiceFilter(
+        queryset=Organization.objects.all(),
+        to_field_name="slug",
+        method="filter_signed_by",
+        help_text="An organisation slug; repeat it to find statements all of them signed "
+        "(withdrawn signatures included).",
+    )
+    led_by = _slug_choice(
+        Organization.objects.all(),
+        method="filter_led_by",
+        help_text="An organisation slug: statements it led.",
+    )
+    issued_after = django_filters.DateFilter(
+        field_name="issued_on", lookup_expr="gte", help_text="On or after YYYY-MM-DD."
+    )
+    issued_before = django_filters.DateFilter(
+        field_name="issued_on", lookup_expr="lte", help_text="On or before YYYY-MM-DD."
+    )
+    kind = django_filters.ChoiceFilter(choices=Statement.Kind.choices)
+    q = django_filters.CharFilter(
+        method="filter_text", help_text="Words in the title, summary, ask or full text."
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(("issued_on", "issued_on"), ("title", "title"), ("slug", "slug")),
+        help_text="issued_on, title or slug; prefix with - to reverse. Default: -issued_on.",
+    )
+
+    class Meta:
+        model = Statement
+        fields = []
+
+    def filter_topic(self, queryset, name, topic):
+        if topic is None:
+            return queryset
+        through = Statement.topics.through
+        return queryset.filter(
+            Exists(through.objects.filter(statement_id=OuterRef("pk"), topic_id=topic.pk))
+        )
+
+    def filter_signed_by(self, queryset, name, organizations):
+        for organization in organizations:
+            queryset = queryset.filter(
+                Exists(
+                    Signature.objects.filter(statement=OuterRef("pk"), organization=organization)
+                )
+            )
+        return queryset
+
+    def filter_led_by(self, queryset, name, organization):
+        if organization is None:
+            return queryset
+        return queryset.filter(
+            Exists(
+                Signature.objects.filter(
+                    statement=OuterRef("pk"), organization=organization, role=Signature.Role.LEAD
+                )
+            )
+        )
+
+    def filter_text(self, queryset, name, value):
+        query = Q()
+        for word in value.split():
+            query &= (
+                Q(title__icontains=word)
+                | Q(summary__icontains=word)
+                | Q(ask__icontains=word)
+                | Q(full_text__icontains=word)
+            )
+        return queryset.filter(query)
+
+
+class SignatureFilter(django_filters.FilterSet):
+    organization = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.all(), to_field_name="slug", help_text="An organisation slug."
+    )
+    statement = django_filters.ModelChoiceFilter(
+        queryset=Statement.objects.public(), to_field_name="slug", help_text="A statement slug."
+    )
+    role = django_filters.ChoiceFilter(choices=Signature.Role.choices)
+    topic = _slug_choice(Topic.objects.all(), method="filter_topic", help_text="A topic slug.")
+    joined_after = django_filters.DateFilter(
+        field_name="joined_on", lookup_expr="gte", help_text="Joined on or after YYYY-MM-DD."
+    )
+    joined_before = django_filters.DateFilter(
+        field_name="joined_on", lookup_expr="lte", help_text="Joined on or before YYYY-MM-DD."
+    )
+    as_of = django_filters.DateFilter(
+        method="filter_as_of",
+        help_text="YYYY-MM-DD: only signatures that had joined by then and not yet withdrawn.",
+    )
+
+    class Meta:
+        model = Signature
+        fields = []
+
+    def filter_topic(self, queryset, name, topic):
+        if topic is None:
+            return queryset
+        through = Statement.topics.through
+        return queryset.filter(
+            Exists(through.objects.filter(statement_id=OuterRef("statement_id"), topic=topic))
+        )
+
+    def filter_as_of(self, queryset, name, day):
+        return queryset.filter(Signature.standing_on(day)) if day else queryset
