@@ -20,8 +20,12 @@ PUBLIC_SIGNATURE = Statement.public_filter("signatures__statement__")
 
 @extend_schema_view(
     list=extend_schema(parameters=[FORMAT_PARAMETER]),
-    timeline=extend_schema(parameters=[FORMAT_PARAMETER], filters=True),
-    cosigners=extend_schema(parameters=[FORMAT_PARAMETER], filters=True),
+    timeline=extend_schema(
+        parameters=[FORMAT_PARAMETER], filters=True, responses=TimelineEntrySerializer(many=True)
+    ),
+    cosigners=extend_schema(
+        parameters=[FORMAT_PARAMETER], filters=True, responses=CosignerSerializer(many=True)
+    ),
 )
 class OrganizationViewSet(ReadOnlyViewSet):
     """Organisations, the positions each took over time, and who they sign with."""
@@ -40,6 +44,9 @@ class OrganizationViewSet(ReadOnlyViewSet):
         }.get(self.action, OrganizationListSerializer)
 
     def get_queryset(self):
+        if self.action in ("timeline", "cosigners"):
+            # The actions list signatures: the organisation's positions.
+            return Signature.objects.filter(Statement.public_filter("statement__"))
         queryset = Organization.objects.with_public_statement_count().order_by("name", "id")
         if self.action == "retrieve":
             queryset = queryset.annotate(
@@ -60,10 +67,7 @@ class OrganizationViewSet(ReadOnlyViewSet):
 
     def positions(self, organization):
         """This organisation's signatures on public statements, filtered by the request."""
-        signatures = Signature.objects.filter(
-            Statement.public_filter("statement__"), organization=organization
-        )
-        return self.filter_queryset(signatures)
+        return self.filter_queryset(self.get_queryset().filter(organization=organization))
 
     @action(detail=True)
     def timeline(self, request, slug=None):
@@ -71,7 +75,7 @@ class OrganizationViewSet(ReadOnlyViewSet):
         organization = get_object_or_404(Organization, slug=slug)
         entries = (
             self.positions(organization)
-            .select_related("statement")
+            .select_related("statement", "organization")
             .order_by("statement__issued_on", "statement_id")
         )
         if request.accepted_renderer.format == "csv":

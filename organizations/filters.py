@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from statements.models import Signature, Statement, Topic
+from tracker.api import SlugFilter
 
 from .models import Organization, OtherName
 
@@ -12,15 +13,13 @@ class OrganizationFilter(django_filters.FilterSet):
         help_text="Part of the name, the acronym or any other name the organisation is known by.",
     )
     kind = django_filters.ChoiceFilter(choices=Organization.Kind.choices)
-    signed = django_filters.ModelChoiceFilter(
+    signed = SlugFilter(
         queryset=Statement.objects.public(),
-        to_field_name="slug",
         method="filter_signed",
         help_text="A statement slug: the organisations that signed it.",
     )
-    cosigned_with = django_filters.ModelChoiceFilter(
+    cosigned_with = SlugFilter(
         queryset=Organization.objects.all(),
-        to_field_name="slug",
         method="filter_cosigned_with",
         help_text="An organisation slug: the organisations that signed at least one public "
         "statement with it.",
@@ -68,9 +67,8 @@ class PositionsFilter(django_filters.FilterSet):
     issued_before = django_filters.DateFilter(
         field_name="statement__issued_on", lookup_expr="lte", help_text="On or before YYYY-MM-DD."
     )
-    topic = django_filters.ModelChoiceFilter(
+    topic = SlugFilter(
         queryset=Topic.objects.all(),
-        to_field_name="slug",
         method="filter_topic",
         help_text="A topic slug.",
     )

@@ -2,27 +2,23 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from organizations.models import Organization
+from tracker.api import SlugFilter, SlugsFilter
 
 from .models import Signature, Statement, Topic
 
 
-def _slug_choice(queryset, **kwargs):
-    return django_filters.ModelChoiceFilter(
-        queryset=queryset, to_field_name="slug", method=kwargs.pop("method"), **kwargs
-    )
-
-
 class StatementFilter(django_filters.FilterSet):
-    topic = _slug_choice(Topic.objects.all(), method="filter_topic", help_text="A topic slug.")
-    signed_by = django_filters.ModelMultipleChoiceFilter(
+    topic = SlugFilter(
+        queryset=Topic.objects.all(), method="filter_topic", help_text="A topic slug."
+    )
+    signed_by = SlugsFilter(
         queryset=Organization.objects.all(),
-        to_field_name="slug",
         method="filter_signed_by",
         help_text="An organisation slug; repeat it to find statements all of them signed "
         "(withdrawn signatures included).",
     )
-    led_by = _slug_choice(
-        Organization.objects.all(),
+    led_by = SlugFilter(
+        queryset=Organization.objects.all(),
         method="filter_led_by",
         help_text="An organisation slug: statements it led.",
     )
@@ -86,14 +82,14 @@ class StatementFilter(django_filters.FilterSet):
 
 
 class SignatureFilter(django_filters.FilterSet):
-    organization = django_filters.ModelChoiceFilter(
-        queryset=Organization.objects.all(), to_field_name="slug", help_text="An organisation slug."
+    organization = SlugFilter(
+        queryset=Organization.objects.all(), help_text="An organisation slug."
     )
-    statement = django_filters.ModelChoiceFilter(
-        queryset=Statement.objects.public(), to_field_name="slug", help_text="A statement slug."
-    )
+    statement = SlugFilter(queryset=Statement.objects.public(), help_text="A statement slug.")
     role = django_filters.ChoiceFilter(choices=Signature.Role.choices)
-    topic = _slug_choice(Topic.objects.all(), method="filter_topic", help_text="A topic slug.")
+    topic = SlugFilter(
+        queryset=Topic.objects.all(), method="filter_topic", help_text="A topic slug."
+    )
     joined_after = django_filters.DateFilter(
         field_name="joined_on", lookup_expr="gte", help_text="Joined on or after YYYY-MM-DD."
     )

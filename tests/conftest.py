@@ -19,3 +19,24 @@ def staff_client(client, django_user_model):
     user = django_user_model.objects.create_superuser("editor", "editor@example.org", "pw")
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Each test starts with no requests counted against the API rate limit."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def api(db):
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+def api_get(client, url, status=200, **params):
+    response = client.get(url, params)
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    return response.json() if response["Content-Type"].startswith("application/json") else response

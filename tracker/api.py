@@ -6,14 +6,33 @@ CSV downloads of every list, and JSON errors.
 import csv
 import io
 
+import django_filters
 from django.http import JsonResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import pagination, renderers
 from rest_framework.exceptions import ValidationError
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
 MAX_PAGE_SIZE = 200
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class SlugFilter(django_filters.ModelChoiceFilter):
+    """A record named by its slug; an unknown slug is a 400."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, to_field_name="slug", **kwargs)
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    """Records named by their slugs, the parameter repeated; an unknown slug is a 400."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, to_field_name="slug", **kwargs)
+
+
 CSV_CHUNK = 500
 
 

@@ -204,6 +204,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationKindEnum": "organizations.models.Organization.Kind",
+        "StatementKindEnum": "statements.models.Statement.Kind",
+        "CoverageKindEnum": "statements.models.CoverageLink.Kind",
+    },
 }
 
 LOGGING = {
