@@ -31,6 +31,7 @@ class OrganizationViewSet(ReadOnlyViewSet):
     """Organisations, the positions each took over time, and who they sign with."""
 
     csv_filename = "organizations"
+    list_actions = ("list", "timeline", "cosigners")
 
     @property
     def filterset_class(self):
@@ -79,6 +80,7 @@ class OrganizationViewSet(ReadOnlyViewSet):
             .order_by("statement__issued_on", "statement_id")
         )
         if request.accepted_renderer.format == "csv":
+            self.check_csv_request(request)
             return self.stream_csv(entries)
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -104,6 +106,7 @@ class OrganizationViewSet(ReadOnlyViewSet):
             .order_by("-shared_count", "name", "organization_id")
         )
         if request.accepted_renderer.format == "csv":
+            self.check_csv_request(request)
             everyone = list(rows)
             self.attach_cosigner_details(everyone, shared)
             return self.stream_csv(everyone)

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from statements.models import Signature, Statement, Topic
-from tracker.api import SlugFilter
+from tracker.api import OrderingFilter, SlugFilter
 
 from .models import Organization, OtherName
 
@@ -24,7 +24,7 @@ class OrganizationFilter(django_filters.FilterSet):
         help_text="An organisation slug: the organisations that signed at least one public "
         "statement with it.",
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=(("name", "name"), ("slug", "slug"), ("statement_count", "statement_count")),
         help_text="name, slug or statement_count; prefix with - to reverse. Default: name.",
     )

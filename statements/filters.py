@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from organizations.models import Organization
-from tracker.api import SlugFilter, SlugsFilter
+from tracker.api import OrderingFilter, SlugFilter, SlugsFilter
 
 from .models import Signature, Statement, Topic
 
@@ -32,7 +32,7 @@ class StatementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_text", help_text="Words in the title, summary, ask or full text."
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=(("issued_on", "issued_on"), ("title", "title"), ("slug", "slug")),
         help_text="issued_on, title or slug; prefix with - to reverse. Default: -issued_on.",
     )

@@ -11,10 +11,23 @@ from django.http import JsonResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import pagination, renderers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
 MAX_PAGE_SIZE = 200
+
+
+class OrderingFilter(django_filters.OrderingFilter):
+    """The chosen order, then the id, so that pages never overlap."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        if not all(value):
+            raise ValidationError(
+                {self.field_name: ["Give field names separated by commas, with none empty."]}
+            )
+        return qs.order_by(*[self.get_ordering_value(param) for param in value], "id")
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -134,6 +147,14 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
     extra_query_params: frozenset[str] = frozenset()
     csv_filename = "export"
 
+    list_actions = ("list",)
+
+    def get_renderers(self):
+        renderers_ = super().get_renderers()
+        if self.action in self.list_actions:
+            return renderers_
+        return [r for r in renderers_ if not isinstance(r, CSVRenderer)]
+
     def allowed_query_params(self) -> set[str]:
         allowed = {"format", *self.extra_query_params}
         filterset_class = getattr(self, "filterset_class", None)
@@ -148,6 +169,8 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
         return allowed
 
     def initial(self, request, *args, **kwargs):
+        if getattr(self, request.method.lower(), None) is None:
+            raise MethodNotAllowed(request.method)  # before any other check: this is read-only
         super().initial(request, *args, **kwargs)
         params = request.query_params
         unknown = sorted(set(params) - self.allowed_query_params())
@@ -160,13 +183,32 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
             )
         for key, values in params.lists():
             for value in values:
+                if value == "" and key != "q":
+                    raise ValidationError({key: ["Give a value, or leave the parameter out."]})
                 if "\x00" in value:
                     raise ValidationError({key: ["Contains a NUL byte."]})
                 if len(value) > 500:
                     raise ValidationError({key: ["Too long (more than 500 characters)."]})
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors are JSON, even when the request asked for CSV.
+        if response.status_code >= 400 and isinstance(
+            getattr(request, "accepted_renderer", None), CSVRenderer
+        ):
+            request.accepted_renderer = renderers.JSONRenderer()
+            request.accepted_media_type = request.accepted_renderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def check_csv_request(self, request):
+        paging = sorted({"page", "page_size", "cursor"} & set(request.query_params))
+        if paging:
+            raise ValidationError(
+                {"detail": f"A CSV download is the whole list: leave out {', '.join(paging)}."}
+            )
+
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format == "csv":
+            self.check_csv_request(request)
             return self.stream_csv(self.filter_queryset(self.get_queryset()))
         return super().list(request, *args, **kwargs)
 
@@ -195,3 +237,45 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
 def not_found(request, *args, **kwargs):
     """Unknown addresses under /api/ answer in JSON, like every other API error."""
     return JsonResponse({"detail": "Not found."}, status=404)
+
+
+_ERROR = {
+    "description": 'What is wrong, as JSON: {"detail": ...} or {"<parameter>": [...]}.',
+    "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}},
+}
+_ERRORS = {
+    "400": "Bad input: an unknown parameter, a malformed value or an unknown slug.",
+    "401": "An invalid token.",
+    "404": "No such record or page.",
+    "429": "Rate limit reached: wait for the Retry-After seconds, or use a partner token.",
+}
+
+
+def document_errors_and_csv(result, generator, request, public):
+    """
+    drf-spectacular hook: every operation may answer with the JSON errors above, and every
+    operation that takes `format` may answer with CSV.
+    """
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in _ERRORS.items():
+                responses.setdefault(status, {**_ERROR, "description": description})
+            responses["429"]["headers"] = {
+                "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+            }
+            takes_format = any(p.get("name") == "format" for p in operation.get("parameters", []))
+            if takes_format and "200" in responses:
+                responses["200"].setdefault("content", {})["text/csv"] = {
+                    "schema": {"type": "string"}
+                }
+    return result
+
+
+def server_error(request, *args, **kwargs):
+    """A server error under /api/ answers in JSON too; elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    from django.views.defaults import server_error as html_server_error
+
+    return html_server_error(request, *args, **kwargs)

@@ -204,6 +204,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tracker.api.document_errors_and_csv",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "organizations.models.Organization.Kind",
         "StatementKindEnum": "statements.models.Statement.Kind",

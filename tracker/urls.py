@@ -24,13 +24,15 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
-    re_path(r"^.*$", not_found),
+    re_path(r"^", not_found),  # anything else under /api/v1/, newlines included
 ]
+
+handler500 = "tracker.api.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),
-    re_path(r"^api/.*$", not_found),
+    re_path(r"^api/", not_found),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
 
