@@ -295,3 +295,15 @@ def test_the_gaza_topic_over_time(api, seeded):
         "statements": [statement_ref(*CMEP_STATEMENTS[4]), statement_ref(*CMEP_STATEMENTS[3])],
         "statements_url": f"{BASE}/statements/?topic=gaza",
     }
+
+
+def test_the_readme_curl_examples_work(api, seeded):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    urls = re.findall(r"curl (?:-H '[^']*' )?'http://127\.0\.0\.1:8000(/api/[^']*)'", readme)
+    assert len(urls) >= 7
+    for url in urls:
+        response = api.get(url.replace("%20", " "))
+        assert response.status_code == 200, url

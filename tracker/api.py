@@ -10,7 +10,7 @@ import django_filters
 from django.http import JsonResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
-from rest_framework import pagination, renderers
+from rest_framework import pagination, renderers, serializers
 from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
@@ -120,6 +120,15 @@ def flatten(data: dict, prefix: str = "") -> dict:
     return flat
 
 
+def csv_columns(fields, prefix: str = ""):
+    """The CSV header for a serializer: nested objects' fields get their parent's prefix."""
+    for name, field in fields.items():
+        if isinstance(field, serializers.Serializer):
+            yield from csv_columns(field.fields, f"{prefix}{name}_")
+        else:
+            yield f"{prefix}{name}"
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -216,15 +225,14 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
         serializer_class = serializer_class or self.get_serializer_class()
         context = self.get_serializer_context()
 
+        header = list(csv_columns(serializer_class(context=context).fields))
+
         def lines():
             writer = csv.writer(_Echo())
-            header = None
+            yield writer.writerow(header)
             iterator = rows.iterator(chunk_size=CSV_CHUNK) if hasattr(rows, "iterator") else rows
             for row in iterator:
                 flat = flatten(serializer_class(row, context=context).data)
-                if header is None:
-                    header = list(flat)
-                    yield writer.writerow(header)
                 yield writer.writerow([flat.get(column, "") for column in header])
 
         return StreamingHttpResponse(

@@ -1,0 +1,71 @@
+"""Every list downloads as CSV with the same filters, whole and unpaginated."""
+
+import csv
+import io
+
+import pytest
+
+JOINT = "2025-11-12-azerbaijan-isf-gaza-joint-statement"
+CMEP = "churches-for-middle-east-peace"
+
+
+def download(api, url, **params):
+    response = api.get(url, {**params, "format": "csv"})
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith("attachment; filename=")
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "column", "expected"),
+    [
+        ("/api/v1/statements/", {"topic": "gaza"}, "slug",
+         [JOINT, "2025-11-04-multi-faith-global-letter"]),
+        ("/api/v1/organizations/", {"q": "ANCA"}, "slug",
+         ["armenian-national-committee-of-america"]),
+        ("/api/v1/signatures/", {"role": "lead"}, "organization_slug",
+         ["a-new-policy", "armenian-national-committee-of-america"]),
+        ("/api/v1/topics/", {}, "slug",
+         ["armenia-artsakh", "azerbaijan", "ceasefire", "gaza", "human-rights", "peacekeeping",
+          "religious-freedom", "sanctions"]),
+        (f"/api/v1/organizations/{CMEP}/timeline/", {"issued_after": "2025-11-01"},
+         "statement_slug", ["2025-11-04-multi-faith-global-letter", JOINT]),
+    ],
+)  # fmt: skip
+def test_csv_lists_follow_the_filters(api, seeded, url, params, column, expected):
+    assert [row[column] for row in download(api, url, **params)] == expected
+
+
+def test_a_csv_is_the_whole_list_not_a_page(api, seeded):
+    rows = download(api, "/api/v1/signatures/")
+    assert len(rows) == 22
+    assert set(rows[0]) >= {"statement_slug", "organization_slug", "role", "name_as_printed",
+                            "joined_on", "withdrawn_on"}  # fmt: skip
+    cosigners = download(api, f"/api/v1/organizations/{CMEP}/cosigners/")
+    assert len(cosigners) == 17
+    assert cosigners[0]["shared_statements"] == JOINT
+    assert cosigners[0]["shared_count"] == "1"
+
+
+def test_a_statement_row_flattens_its_topics(api, seeded):
+    row = download(api, "/api/v1/statements/", signed_by="dawn")[0]
+    assert row["topics"] == "armenia-artsakh; azerbaijan; gaza; human-rights; peacekeeping"
+    assert (row["lead_count"], row["signatory_count"]) == ("2", "16")
+
+
+@pytest.mark.parametrize("param", ["page", "page_size", "cursor"])
+def test_paging_a_csv_is_a_clear_error(api, seeded, param):
+    url = "/api/v1/signatures/" if param == "cursor" else "/api/v1/statements/"
+    response = api.get(url, {"format": "csv", param: "2"})
+    assert response.status_code == 400
+    assert response.json() == {"detail": f"A CSV download is the whole list: leave out {param}."}
+
+
+def test_an_empty_csv_still_answers(api, seeded):
+    response = api.get("/api/v1/statements/", {"format": "csv", "issued_after": "2030-01-01"})
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines == [
+        "slug,title,kind,status,issued_on,place,ask,topics,lead_count,signatory_count,url"
+    ]
