@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 
 from statements.models import Signature, Statement
-from tracker.api import FORMAT_PARAMETER, ReadOnlyViewSet
+from tracker.api import FORMAT_PARAMETER, ReadOnlyViewSet, slug_example
 
 from .filters import OrganizationFilter, PositionsFilter
 from .models import Organization
@@ -18,19 +18,30 @@ from .serializers import (
 PUBLIC_SIGNATURE = Statement.public_filter("signatures__statement__")
 
 
+CMEP = slug_example("Churches for Middle East Peace", "churches-for-middle-east-peace")
+
+
 @extend_schema_view(
     list=extend_schema(parameters=[FORMAT_PARAMETER]),
+    retrieve=extend_schema(parameters=[CMEP]),
     timeline=extend_schema(
-        parameters=[FORMAT_PARAMETER], filters=True, responses=TimelineEntrySerializer(many=True)
+        parameters=[FORMAT_PARAMETER, CMEP],
+        filters=True,
+        responses=TimelineEntrySerializer(many=True),
     ),
     cosigners=extend_schema(
-        parameters=[FORMAT_PARAMETER], filters=True, responses=CosignerSerializer(many=True)
+        parameters=[FORMAT_PARAMETER, CMEP],
+        filters=True,
+        responses=CosignerSerializer(many=True),
     ),
 )
 class OrganizationViewSet(ReadOnlyViewSet):
     """Organisations, the positions each took over time, and who they sign with."""
 
-    csv_filename = "organizations"
+    @property
+    def csv_filename(self):
+        return {"timeline": "timeline", "cosigners": "cosigners"}.get(self.action, "organizations")
+
     list_actions = ("list", "timeline", "cosigners")
 
     @property
@@ -48,7 +59,9 @@ class OrganizationViewSet(ReadOnlyViewSet):
         if self.action in ("timeline", "cosigners"):
             # The actions list signatures: the organisation's positions.
             return Signature.objects.filter(Statement.public_filter("statement__"))
-        queryset = Organization.objects.with_public_statement_count().order_by("name", "id")
+        queryset = (
+            Organization.objects.public().with_public_statement_count().order_by("name", "id")
+        )
         if self.action == "retrieve":
             queryset = queryset.annotate(
                 lead_count=Count(
@@ -73,7 +86,7 @@ class OrganizationViewSet(ReadOnlyViewSet):
     @action(detail=True)
     def timeline(self, request, slug=None):
         """Every public statement the organisation signed, oldest first: its positions."""
-        organization = get_object_or_404(Organization, slug=slug)
+        organization = get_object_or_404(Organization.objects.public(), slug=slug)
         entries = (
             self.positions(organization)
             .select_related("statement", "organization")
@@ -91,7 +104,7 @@ class OrganizationViewSet(ReadOnlyViewSet):
         Every other organisation that signed at least one of the same public statements,
         most shared first, with the shared statements.
         """
-        organization = get_object_or_404(Organization, slug=slug)
+        organization = get_object_or_404(Organization.objects.public(), slug=slug)
         shared = self.positions(organization).values("statement_id")
         rows = (
             Signature.objects.filter(statement_id__in=shared)

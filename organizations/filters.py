@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from statements.models import Signature, Statement, Topic
-from tracker.api import OrderingFilter, SlugFilter
+from tracker.api import IsoDateFilter, OrderingFilter, SlugFilter
 
 from .models import Organization, OtherName
 
@@ -19,7 +19,7 @@ class OrganizationFilter(django_filters.FilterSet):
         help_text="A statement slug: the organisations that signed it.",
     )
     cosigned_with = SlugFilter(
-        queryset=Organization.objects.all(),
+        queryset=Organization.objects.public(),
         method="filter_cosigned_with",
         help_text="An organisation slug: the organisations that signed at least one public "
         "statement with it.",
@@ -40,20 +40,20 @@ class OrganizationFilter(django_filters.FilterSet):
         other = OtherName.objects.filter(organization=OuterRef("pk"), name__icontains=value)
         return queryset.filter(Q(name__icontains=value) | Q(acronym__iexact=value) | Exists(other))
 
-    def filter_signed(self, queryset, name, statement):
-        if statement is None:
+    def filter_signed(self, queryset, name, value: str):
+        if value is None:
             return queryset
         return queryset.filter(
-            Exists(Signature.objects.filter(organization=OuterRef("pk"), statement=statement))
+            Exists(Signature.objects.filter(organization=OuterRef("pk"), statement=value))
         )
 
-    def filter_cosigned_with(self, queryset, name, organization):
-        if organization is None:
+    def filter_cosigned_with(self, queryset, name, value: str):
+        if value is None:
             return queryset
         shared = Signature.objects.filter(
-            Statement.public_filter("statement__"), organization=organization
+            Statement.public_filter("statement__"), organization=value
         ).values("statement_id")
-        return queryset.exclude(pk=organization.pk).filter(
+        return queryset.exclude(pk=value.pk).filter(
             Exists(Signature.objects.filter(organization=OuterRef("pk"), statement_id__in=shared))
         )
 
@@ -61,10 +61,10 @@ class OrganizationFilter(django_filters.FilterSet):
 class PositionsFilter(django_filters.FilterSet):
     """Filters for an organisation's timeline and co-signers: which statements count."""
 
-    issued_after = django_filters.DateFilter(
+    issued_after = IsoDateFilter(
         field_name="statement__issued_on", lookup_expr="gte", help_text="On or after YYYY-MM-DD."
     )
-    issued_before = django_filters.DateFilter(
+    issued_before = IsoDateFilter(
         field_name="statement__issued_on", lookup_expr="lte", help_text="On or before YYYY-MM-DD."
     )
     topic = SlugFilter(
@@ -77,10 +77,10 @@ class PositionsFilter(django_filters.FilterSet):
         model = Signature
         fields = []
 
-    def filter_topic(self, queryset, name, topic):
-        if topic is None:
+    def filter_topic(self, queryset, name, value: str):
+        if value is None:
             return queryset
         through = Statement.topics.through
         return queryset.filter(
-            Exists(through.objects.filter(statement_id=OuterRef("statement_id"), topic=topic))
+            Exists(through.objects.filter(statement_id=OuterRef("statement_id"), topic=value))
         )

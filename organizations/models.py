@@ -1,7 +1,7 @@
 import re
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 
 _WHITESPACE = re.compile(r"\s+")
@@ -26,6 +26,19 @@ def _well_spaced(field: str) -> Q:
 
 
 class OrganizationQuerySet(models.QuerySet):
+    def public(self):
+        """
+        Organisations shown to anyone: those with a signature on a public statement. One
+        that has signed only drafts would reveal who is lined up for an unpublished
+        statement, so it stays staff-only until the statement is published.
+        """
+        from statements.models import Signature, Statement
+
+        signed = Signature.objects.filter(
+            Statement.public_filter("statement__"), organization=OuterRef("pk")
+        )
+        return self.filter(Exists(signed))
+
     def with_public_statement_count(self):
         """Annotate `statement_count`: public statements this organisation signed."""
         from statements.models import Statement

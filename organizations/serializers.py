@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from statements.serializers import OrganizationRefSerializer, StatementRefSerializer
+from tracker.api import DetailLink
 
 from .models import Organization, OtherName
 
@@ -12,9 +13,7 @@ class OtherNameSerializer(serializers.ModelSerializer):
 
 
 class OrganizationListSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:organization-detail", lookup_field="slug"
-    )
+    url = DetailLink("api:organization-detail")
     statement_count = serializers.IntegerField(
         read_only=True, help_text="Public statements it signed."
     )
@@ -41,12 +40,8 @@ class OrganizationDetailSerializer(OrganizationListSerializer):
     )
     first_signed_on = serializers.DateField(read_only=True, allow_null=True)
     last_signed_on = serializers.DateField(read_only=True, allow_null=True)
-    timeline_url = serializers.HyperlinkedIdentityField(
-        view_name="api:organization-timeline", lookup_field="slug"
-    )
-    cosigners_url = serializers.HyperlinkedIdentityField(
-        view_name="api:organization-cosigners", lookup_field="slug"
-    )
+    timeline_url = DetailLink("api:organization-timeline")
+    cosigners_url = DetailLink("api:organization-cosigners")
 
     class Meta(OrganizationListSerializer.Meta):
         fields = [

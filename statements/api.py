@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import DateField
 
-from tracker.api import FORMAT_PARAMETER, CursorPagination, ReadOnlyViewSet
+from tracker.api import FORMAT_PARAMETER, CursorPagination, ReadOnlyViewSet, slug_example
 
 from .filters import SignatureFilter, StatementFilter
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
@@ -37,7 +37,12 @@ def parse_as_of(request):
 
 @extend_schema_view(
     list=extend_schema(parameters=[FORMAT_PARAMETER]),
-    retrieve=extend_schema(parameters=[AS_OF]),
+    retrieve=extend_schema(
+        parameters=[
+            AS_OF,
+            slug_example("The joint statement", "2025-11-12-azerbaijan-isf-gaza-joint-statement"),
+        ]
+    ),
 )
 class StatementViewSet(ReadOnlyViewSet):
     """Published and retracted statements, with who signed them."""
@@ -53,12 +58,16 @@ class StatementViewSet(ReadOnlyViewSet):
         return StatementDetailSerializer if self.action == "retrieve" else StatementListSerializer
 
     def get_queryset(self):
+        as_of = parse_as_of(self.request) if self.action == "retrieve" else None
+        counted = Q() if as_of is None else Signature.standing_on(as_of, prefix="signatures__")
         queryset = (
             Statement.objects.public()
             .annotate(
-                lead_count=Count("signatures", filter=Q(signatures__role=Signature.Role.LEAD)),
+                lead_count=Count(
+                    "signatures", filter=counted & Q(signatures__role=Signature.Role.LEAD)
+                ),
                 signatory_count=Count(
-                    "signatures", filter=Q(signatures__role=Signature.Role.SIGNATORY)
+                    "signatures", filter=counted & Q(signatures__role=Signature.Role.SIGNATORY)
                 ),
             )
             .prefetch_related(Prefetch("topics", queryset=Topic.objects.order_by("name")))
@@ -67,7 +76,6 @@ class StatementViewSet(ReadOnlyViewSet):
         if self.action != "retrieve":
             return queryset
         signatures = Signature.objects.select_related("organization").order_by("position", "id")
-        as_of = parse_as_of(self.request)
         if as_of is not None:
             signatures = signatures.filter(Signature.standing_on(as_of))
         return queryset.prefetch_related(
@@ -104,7 +112,10 @@ class SignatureViewSet(ReadOnlyViewSet):
         )
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+@extend_schema_view(
+    list=extend_schema(parameters=[FORMAT_PARAMETER]),
+    retrieve=extend_schema(parameters=[slug_example("Gaza", "gaza")]),
+)
 class TopicViewSet(ReadOnlyViewSet):
     """Topics, with how many public statements each has."""
 

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from organizations.models import Organization
-from tracker.api import OrderingFilter, SlugFilter, SlugsFilter
+from tracker.api import IsoDateFilter, OrderingFilter, SlugFilter, SlugsFilter
 
 from .models import Signature, Statement, Topic
 
@@ -12,20 +12,20 @@ class StatementFilter(django_filters.FilterSet):
         queryset=Topic.objects.all(), method="filter_topic", help_text="A topic slug."
     )
     signed_by = SlugsFilter(
-        queryset=Organization.objects.all(),
+        queryset=Organization.objects.public(),
         method="filter_signed_by",
         help_text="An organisation slug; repeat it to find statements all of them signed "
         "(withdrawn signatures included).",
     )
     led_by = SlugFilter(
-        queryset=Organization.objects.all(),
+        queryset=Organization.objects.public(),
         method="filter_led_by",
         help_text="An organisation slug: statements it led.",
     )
-    issued_after = django_filters.DateFilter(
+    issued_after = IsoDateFilter(
         field_name="issued_on", lookup_expr="gte", help_text="On or after YYYY-MM-DD."
     )
-    issued_before = django_filters.DateFilter(
+    issued_before = IsoDateFilter(
         field_name="issued_on", lookup_expr="lte", help_text="On or before YYYY-MM-DD."
     )
     kind = django_filters.ChoiceFilter(choices=Statement.Kind.choices)
@@ -41,16 +41,16 @@ class StatementFilter(django_filters.FilterSet):
         model = Statement
         fields = []
 
-    def filter_topic(self, queryset, name, topic):
-        if topic is None:
+    def filter_topic(self, queryset, name, value: str):
+        if value is None:
             return queryset
         through = Statement.topics.through
         return queryset.filter(
-            Exists(through.objects.filter(statement_id=OuterRef("pk"), topic_id=topic.pk))
+            Exists(through.objects.filter(statement_id=OuterRef("pk"), topic_id=value.pk))
         )
 
-    def filter_signed_by(self, queryset, name, organizations):
-        for organization in organizations:
+    def filter_signed_by(self, queryset, name, value: list[str]):
+        for organization in value:
             queryset = queryset.filter(
                 Exists(
                     Signature.objects.filter(statement=OuterRef("pk"), organization=organization)
@@ -58,13 +58,13 @@ class StatementFilter(django_filters.FilterSet):
             )
         return queryset
 
-    def filter_led_by(self, queryset, name, organization):
-        if organization is None:
+    def filter_led_by(self, queryset, name, value: str):
+        if value is None:
             return queryset
         return queryset.filter(
             Exists(
                 Signature.objects.filter(
-                    statement=OuterRef("pk"), organization=organization, role=Signature.Role.LEAD
+                    statement=OuterRef("pk"), organization=value, role=Signature.Role.LEAD
                 )
             )
         )
@@ -83,20 +83,26 @@ class StatementFilter(django_filters.FilterSet):
 
 class SignatureFilter(django_filters.FilterSet):
     organization = SlugFilter(
-        queryset=Organization.objects.all(), help_text="An organisation slug."
+        queryset=Organization.objects.public(),
+        method="filter_organization",
+        help_text="An organisation slug.",
     )
-    statement = SlugFilter(queryset=Statement.objects.public(), help_text="A statement slug.")
+    statement = SlugFilter(
+        queryset=Statement.objects.public(),
+        method="filter_statement",
+        help_text="A statement slug.",
+    )
     role = django_filters.ChoiceFilter(choices=Signature.Role.choices)
     topic = SlugFilter(
         queryset=Topic.objects.all(), method="filter_topic", help_text="A topic slug."
     )
-    joined_after = django_filters.DateFilter(
+    joined_after = IsoDateFilter(
         field_name="joined_on", lookup_expr="gte", help_text="Joined on or after YYYY-MM-DD."
     )
-    joined_before = django_filters.DateFilter(
+    joined_before = IsoDateFilter(
         field_name="joined_on", lookup_expr="lte", help_text="Joined on or before YYYY-MM-DD."
     )
-    as_of = django_filters.DateFilter(
+    as_of = IsoDateFilter(
         method="filter_as_of",
         help_text="YYYY-MM-DD: only signatures that had joined by then and not yet withdrawn.",
     )
@@ -105,13 +111,19 @@ class SignatureFilter(django_filters.FilterSet):
         model = Signature
         fields = []
 
-    def filter_topic(self, queryset, name, topic):
-        if topic is None:
+    def filter_topic(self, queryset, name, value: str):
+        if value is None:
             return queryset
         through = Statement.topics.through
         return queryset.filter(
-            Exists(through.objects.filter(statement_id=OuterRef("statement_id"), topic=topic))
+            Exists(through.objects.filter(statement_id=OuterRef("statement_id"), topic=value))
         )
+
+    def filter_organization(self, queryset, name, value: str):
+        return queryset.filter(organization=value) if value else queryset
+
+    def filter_statement(self, queryset, name, value: str):
+        return queryset.filter(statement=value) if value else queryset
 
     def filter_as_of(self, queryset, name, day):
         return queryset.filter(Signature.standing_on(day)) if day else queryset

@@ -235,9 +235,11 @@ class Signature(models.Model):
                 self.joined_on = self.statement.issued_on
 
     @staticmethod
-    def standing_on(day) -> Q:
+    def standing_on(day, prefix: str = "") -> Q:
         """Signatures that had joined by `day` and had not withdrawn by then."""
-        return Q(joined_on__lte=day) & (Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day))
+        return Q(**{f"{prefix}joined_on__lte": day}) & (
+            Q(**{f"{prefix}withdrawn_on__isnull": True}) | Q(**{f"{prefix}withdrawn_on__gt": day})
+        )
 
     @property
     def printed_name(self) -> str:

@@ -2,14 +2,13 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from organizations.models import Organization
+from tracker.api import DetailLink
 
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
 
 
 class OrganizationRefSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:organization-detail", lookup_field="slug"
-    )
+    url = DetailLink("api:organization-detail")
 
     class Meta:
         model = Organization
@@ -23,9 +22,7 @@ class TopicRefSerializer(serializers.ModelSerializer):
 
 
 class StatementRefSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:statement-detail", lookup_field="slug"
-    )
+    url = DetailLink("api:statement-detail")
 
     class Meta:
         model = Statement
@@ -33,9 +30,7 @@ class StatementRefSerializer(serializers.ModelSerializer):
 
 
 class StatementListSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:statement-detail", lookup_field="slug"
-    )
+    url = DetailLink("api:statement-detail")
     topics = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     lead_count = serializers.IntegerField(read_only=True)
     signatory_count = serializers.IntegerField(read_only=True)
@@ -152,7 +147,7 @@ class SignatureSerializer(serializers.ModelSerializer):
 
 
 class TopicSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:topic-detail", lookup_field="slug")
+    url = DetailLink("api:topic-detail")
     statement_count = serializers.IntegerField(read_only=True)
 
     class Meta:

@@ -87,3 +87,11 @@ def test_the_schema_and_interactive_docs_are_served(api, db):
     # The docs page loads its scripts from this site, not from a CDN.
     html = docs.content.decode()
     assert "swagger-ui" in html and "cdn" not in html.lower()
+
+
+def test_a_spoofed_forwarded_for_header_does_not_escape_the_limit(api, seeded, tight_limit):
+    for i in range(3):
+        response = api.get("/api/v1/statements/", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}")
+        assert response.status_code == 200
+    response = api.get("/api/v1/statements/", HTTP_X_FORWARDED_FOR="10.0.0.99")
+    assert response.status_code == 429

@@ -51,3 +51,52 @@ def test_bad_input_is_a_clear_4xx_in_json(api, seeded, url, status, says):
     assert response.status_code == status
     assert response["Content-Type"].startswith("application/json")
     assert says in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "says"),
+    [
+        ("/api/v1/signatures/?cursor=cD1hYmM=", 404, "Invalid cursor"),  # p=abc
+        ("/api/v1/signatures/?cursor=cD0xLjU=", 404, "Invalid cursor"),  # p=1.5
+        ("/api/v1/statements/?" + "&".join(["signed_by=dawn"] * 11), 400, "Give at most 10."),
+        ("/api/v1/statements/?page=1&page=2", 400, "Give this parameter once."),
+        ("/api/v1/statements/?format=csv&format=json", 400, "Give this parameter once."),
+        ("/api/v1/statements/?issued_after=12/11/2025", 400, "Enter a valid date."),
+        ("/api/v1/statements/?issued_after=Nov%2012%202025", 400, "Enter a valid date."),
+        ("/api/v1/signatures/?as_of=11/12/25", 400, "Enter a valid date."),
+        ("/api/v1/statements/?page_size=5_0", 400, "Give a whole number"),
+        ("/api/v1/statements/?page_size=%2B5", 400, "Give a whole number"),
+        ("/api/v1/statements/?page_size=%D9%A5", 400, "Give a whole number"),
+        ("/api/v1/statements/?format=xml", 400, "Choose one of: json, csv."),
+        ("/api/v1/statements/?format=api", 400, "Choose one of: json, csv."),
+        (f"/api/v1/statements/{JOINT}/?format=csv", 400, "Choose one of: json."),
+        ("/api/v1/statements/?" + "&".join(f"q{i}=1" for i in range(1001)), 400, "Bad request."),
+    ],
+)
+def test_tampering_and_ambiguity_are_clear_errors(api, seeded, url, status, says):
+    response = api.get(url)
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    assert says in response.content.decode()
+
+
+def test_errors_are_json_even_when_html_is_asked_for(api, seeded):
+    response = api.get("/api/v1/statements/?colour=red", HTTP_ACCEPT="text/html")
+    assert response.status_code in (400, 406)
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_a_malformed_token_is_refused_before_the_database(api, seeded):
+    api.credentials(HTTP_AUTHORIZATION="Token abc\x00def")
+    response = api.get("/api/v1/statements/")
+    assert response.status_code == 401 and response.json() == {"detail": "Invalid token."}
+
+
+def test_a_missing_trailing_slash_redirects(api, seeded):
+    response = api.get("/api/v1/statements?topic=gaza")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/statements/?topic=gaza"
+
+
+def test_the_docs_page_answers_only_get(api, db):
+    assert api.options("/api/v1/docs/").status_code == 405

@@ -1,5 +1,8 @@
 """The API's answers on the seed data, compared whole: these payloads are the contract."""
 
+import base64
+from urllib.parse import quote
+
 import pytest
 
 from .conftest import api_get
@@ -170,6 +173,8 @@ def test_the_joint_statement_in_detail(api, seeded):
     full_text = payload.pop("full_text")
     assert full_text.startswith("We, the below-listed U.S. nongovernmental organizations")
     quotes = payload.pop("quotes")
+    assert quotes[0]["text"].startswith("The Armenian and Palestinian people both have")
+    assert quotes[1]["text"].endswith("at the expense of Palestinians lives and land.")
     assert [(q["speaker"], q["speaker_title"], q["organization"]["slug"], q["source"]["outlet"])
             for q in quotes] == [
         ("Josh Paul", "Executive Director of A New Policy", "a-new-policy",
@@ -277,10 +282,61 @@ def test_the_joint_statement_in_detail(api, seeded):
 
 
 def test_statements_list_newest_first(api, seeded):
-    payload = api_get(api, "/api/v1/statements/")
-    assert [s["slug"] for s in payload["results"]] == [s[0] for s in reversed(CMEP_STATEMENTS)]
-    assert payload["results"][0]["lead_count"] == 2
-    assert payload["results"][0]["signatory_count"] == 16
+    payload = api_get(api, "/api/v1/statements/", issued_after="2025-11-01")
+    assert payload == {
+        "count": 2,
+        "next": None,
+        "previous": None,
+        "results": [
+            {
+                **statement_ref(*CMEP_STATEMENTS[4]),
+                "place": "Washington, D.C.",
+                "ask": "As such, we urge the international community including the United "
+                "States to reject any role for the Azerbaijani military in the conceived "
+                "International Security Force for Gaza.",
+                "topics": ["armenia-artsakh", "azerbaijan", "gaza", "human-rights", "peacekeeping"],
+                "lead_count": 2,
+                "signatory_count": 16,
+            },
+            {
+                **statement_ref(*CMEP_STATEMENTS[3]),
+                "place": "",
+                "ask": "",
+                "topics": ["gaza"],
+                "lead_count": 0,
+                "signatory_count": 1,
+            },
+        ],
+    }
+    assert list(payload["results"][0]) == [
+        "slug", "title", "kind", "status", "issued_on", "place", "ask", "topics",
+        "lead_count", "signatory_count", "url",
+    ]  # fmt: skip
+
+
+def test_signatures_first_page(api, seeded):
+    payload = api_get(api, "/api/v1/signatures/", page_size=1)
+    first_id = payload["results"][0]["id"]
+    cursor = quote(base64.b64encode(f"p={first_id}".encode()).decode())
+    assert payload == {
+        "next": f"http://testserver/api/v1/signatures/?cursor={cursor}&page_size=1",
+        "previous": None,
+        "results": [
+            {
+                "id": first_id,
+                "statement": statement_ref(*CMEP_STATEMENTS[0]),
+                "organization": org_ref(
+                    "churches-for-middle-east-peace", "Churches for Middle East Peace", "CMEP"
+                ),
+                "role": "signatory",
+                "name_as_printed": "Churches for Middle East Peace",
+                "position": 1,
+                "joined_on": "2025-10-13",
+                "withdrawn_on": None,
+                "withdrawal_reason": "",
+            }
+        ],
+    }
 
 
 def test_the_gaza_topic_over_time(api, seeded):

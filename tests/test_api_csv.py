@@ -69,3 +69,11 @@ def test_an_empty_csv_still_answers(api, seeded):
     assert lines == [
         "slug,title,kind,status,issued_on,place,ask,topics,lead_count,signatory_count,url"
     ]
+
+
+def test_links_in_a_csv_lead_to_the_records_not_to_more_csv(api, seeded):
+    row = download(api, "/api/v1/signatures/", role="lead")[0]
+    assert row["statement_url"] == (
+        "http://testserver/api/v1/statements/2025-11-12-azerbaijan-isf-gaza-joint-statement/"
+    )
+    assert api.get(row["organization_url"]).status_code == 200

@@ -40,8 +40,10 @@ def everything_the_api_says(api) -> str:
         f"/api/v1/organizations/{ANCA}/timeline/?format=csv",
         f"/api/v1/organizations/{ANCA}/cosigners/",
         f"/api/v1/organizations/{ANCA}/cosigners/?format=csv",
-        "/api/v1/organizations/only-on-the-draft/timeline/",
-        "/api/v1/organizations/only-on-the-draft/cosigners/",
+        "/api/v1/organizations/?page_size=200",
+        "/api/v1/organizations/?format=csv",
+        "/api/v1/organizations/?q=only",
+        "/api/v1/topics/?format=csv",
         f"/api/v1/organizations/?cosigned_with={ANCA}&page_size=200",
         "/api/v1/topics/",
         "/api/v1/topics/gaza/",
@@ -58,17 +60,27 @@ def everything_the_api_says(api) -> str:
 def test_no_answer_mentions_the_draft_or_its_only_signer(api, draft):
     said = everything_the_api_says(api)
     assert "secret-draft" not in said and "Secret draft" not in said
-    assert "only-on-the-draft" not in said.replace("/organizations/only-on-the-draft/", "")
+    assert "only-on-the-draft" not in said and "Only On The Draft" not in said
 
 
 def test_counts_and_aggregates_leave_the_draft_out(api, draft):
     assert api_get(api, f"/api/v1/organizations/{ANCA}/")["statement_count"] == 1
     assert api_get(api, f"/api/v1/organizations/{ANCA}/")["lead_count"] == 1
-    assert api_get(api, "/api/v1/organizations/only-on-the-draft/")["statement_count"] == 0
     assert api_get(api, "/api/v1/topics/gaza/")["statement_count"] == 2
     assert api_get(api, f"/api/v1/organizations/{ANCA}/cosigners/")["count"] == 17
-    assert api_get(api, "/api/v1/organizations/only-on-the-draft/cosigners/")["count"] == 0
     assert api_get(api, "/api/v1/statements/")["count"] == 5
+
+
+def test_an_organisation_that_signed_only_drafts_is_not_public_yet(api, draft):
+    for url in ("", "timeline/", "cosigners/"):
+        api_get(api, f"/api/v1/organizations/only-on-the-draft/{url}", status=404)
+    for param in ("signed_by", "led_by"):
+        api_get(api, "/api/v1/statements/", status=400, **{param: "only-on-the-draft"})
+    api_get(api, "/api/v1/organizations/", status=400, cosigned_with="only-on-the-draft")
+    api_get(api, "/api/v1/signatures/", status=400, organization="only-on-the-draft")
+    draft.status = Statement.Status.PUBLISHED
+    draft.save()
+    assert api_get(api, "/api/v1/organizations/only-on-the-draft/")["statement_count"] == 1
 
 
 def test_the_draft_is_a_404_and_an_unknown_value_in_filters(api, draft):

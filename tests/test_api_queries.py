@@ -47,8 +47,7 @@ def test_statement_detail(api, django_assert_num_queries, n):
 
 @pytest.mark.parametrize("n", [1, 50])
 def test_organization_list(api, django_assert_num_queries, n):
-    for _ in range(n):
-        factories.organization()
+    factories.statement(signatories=n)
     # count; the page with statement counts
     with django_assert_num_queries(2):
         assert len(api.get("/api/v1/organizations/", {"page_size": 50}).json()["results"]) == n

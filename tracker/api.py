@@ -5,16 +5,24 @@ CSV downloads of every list, and JSON errors.
 
 import csv
 import io
+import re
 
 import django_filters
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse, StreamingHttpResponse
+from django.urls import Resolver404, resolve
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema_field
-from rest_framework import pagination, renderers, serializers
-from rest_framework.exceptions import MethodNotAllowed, ValidationError
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter
+from rest_framework import negotiation, pagination, renderers, serializers
+from rest_framework.exceptions import (
+    MethodNotAllowed,
+    NotFound,
+    ValidationError,
+)
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
 MAX_PAGE_SIZE = 200
+# A repeatable parameter adds a subquery per value: bound it.
+MAX_REPEATS = 10
 
 
 class OrderingFilter(django_filters.OrderingFilter):
@@ -30,20 +38,29 @@ class OrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*[self.get_ordering_value(param) for param in value], "id")
 
 
-@extend_schema_field(OpenApiTypes.STR)
 class SlugFilter(django_filters.ModelChoiceFilter):
-    """A record named by its slug; an unknown slug is a 400."""
+    """
+    A record named by its slug; an unknown slug is a 400. Its filter method annotates its
+    value as `str`, which is how the schema learns the parameter's type (the method itself
+    receives the record).
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, to_field_name="slug", **kwargs)
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string"}})
 class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
-    """Records named by their slugs, the parameter repeated; an unknown slug is a 400."""
+    """Records named by their slugs, the parameter repeated (see MAX_REPEATS)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, to_field_name="slug", **kwargs)
+
+
+class IsoDateFilter(django_filters.DateFilter):
+    """A date written YYYY-MM-DD, and only so: 12/11/2025 is ambiguous and refused."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, input_formats=["%Y-%m-%d"], **kwargs)
 
 
 CSV_CHUNK = 500
@@ -53,15 +70,19 @@ def _page_size(request, default: int) -> int:
     raw = request.query_params.get("page_size")
     if raw is None:
         return default
-    try:
-        size = int(raw)
-    except ValueError:
-        size = 0
+    size = int(raw) if re.fullmatch(r"[0-9]{1,4}", raw) else 0
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise ValidationError(
             {"page_size": [f"Give a whole number from 1 to {MAX_PAGE_SIZE}, not “{raw[:40]}”."]}
         )
     return size
+
+
+def _bounded_page_size(parameters: list[dict]) -> list[dict]:
+    for parameter in parameters:
+        if parameter["name"] == "page_size":
+            parameter["schema"].update(minimum=1, maximum=MAX_PAGE_SIZE)
+    return parameters
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -71,6 +92,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_page_size(self, request):
         return _page_size(request, self.page_size)
+
+    def get_schema_operation_parameters(self, view):
+        return _bounded_page_size(super().get_schema_operation_parameters(view))
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -83,6 +107,17 @@ class CursorPagination(pagination.CursorPagination):
 
     def get_page_size(self, request):
         return _page_size(request, self.page_size)
+
+    def get_schema_operation_parameters(self, view):
+        return _bounded_page_size(super().get_schema_operation_parameters(view))
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        # The position goes into the query: a tampered cursor must not reach the database.
+        position = None if cursor is None else cursor.position
+        if position is not None and not re.fullmatch(r"[0-9]{1,18}", str(position)):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
 
 
 class CSVRenderer(renderers.BaseRenderer):
@@ -129,6 +164,28 @@ def csv_columns(fields, prefix: str = ""):
             yield f"{prefix}{name}"
 
 
+class DetailLink(serializers.HyperlinkedIdentityField):
+    """A link to a record's API page, without the request's own ?format= carried over."""
+
+    def __init__(self, view_name, **kwargs):
+        kwargs.setdefault("lookup_field", "slug")
+        super().__init__(view_name=view_name, **kwargs)
+
+    def get_url(self, obj, view_name, request, format):
+        return super().get_url(obj, view_name, request, format).split("?", 1)[0]
+
+
+class ContentNegotiation(negotiation.DefaultContentNegotiation):
+    """An unknown ?format= is a 400 that names the formats, not a 404."""
+
+    def select_renderer(self, request, renderers_, format_suffix=None):
+        wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+        offered = [renderer.format for renderer in renderers_]
+        if wanted and wanted not in offered:
+            raise ValidationError({"format": [f"Choose one of: {', '.join(offered)}."]})
+        return super().select_renderer(request, renderers_, format_suffix)
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -142,6 +199,16 @@ FORMAT_PARAMETER = OpenApiParameter(
 )
 
 
+def slug_example(name: str, slug: str) -> OpenApiParameter:
+    """The path's slug with a real example, which schemathesis also requests."""
+    return OpenApiParameter(
+        "slug",
+        OpenApiTypes.STR,
+        OpenApiParameter.PATH,
+        examples=[OpenApiExample(name, value=slug)],
+    )
+
+
 class ReadOnlyViewSet(ReadOnlyModelViewSet):
     """
     A read-only endpoint whose query parameters are checked: an unknown parameter, a NUL
@@ -149,7 +216,9 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
     `?format=csv` on a list streams every matching row.
     """
 
-    renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CSVRenderer]
+    renderer_classes = [renderers.JSONRenderer, CSVRenderer]
+    content_negotiation_class = ContentNegotiation
+    multi_value_params: frozenset[str] = frozenset({"signed_by"})
     pagination_class = PageNumberPagination
     lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
@@ -191,6 +260,10 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
                 }
             )
         for key, values in params.lists():
+            if len(values) > 1 and key not in self.multi_value_params:
+                raise ValidationError({key: ["Give this parameter once."]})
+            if len(values) > MAX_REPEATS:
+                raise ValidationError({key: [f"Give at most {MAX_REPEATS}."]})
             for value in values:
                 if value == "" and key != "q":
                     raise ValidationError({key: ["Give a value, or leave the parameter out."]})
@@ -243,8 +316,30 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
 
 
 def not_found(request, *args, **kwargs):
-    """Unknown addresses under /api/ answer in JSON, like every other API error."""
+    """
+    Unknown addresses under /api/ answer in JSON, like every other API error; an address
+    missing only its trailing slash is redirected to it.
+    """
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not not_found:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(
+                request.path + "/" + (f"?{query}" if query else "")
+            )
     return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def bad_request(request, exception=None, *args, **kwargs):
+    """A request Django refuses outright (e.g. too many parameters) under /api/ is JSON."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    from django.views.defaults import bad_request as html_bad_request
+
+    return html_bad_request(request, exception, *args, **kwargs)
 
 
 _ERROR = {

@@ -176,9 +176,18 @@ if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", API_ANON_RA
         f"API_ANON_RATE={API_ANON_RATE!r} is malformed; use e.g. 120/minute or 5000/day."
     )
 
+# How many proxies in front of the app append to X-Forwarded-For; 0 (the default) means the
+# header is ignored and the client is the connecting address, so it cannot be spoofed to
+# escape the rate limit.
+try:
+    API_NUM_PROXIES = int(os.environ.get("API_NUM_PROXIES", "").strip() or 0)
+except ValueError:
+    raise ImproperlyConfigured("API_NUM_PROXIES must be a whole number, e.g. 1.") from None
+
 REST_FRAMEWORK = {
+    "NUM_PROXIES": API_NUM_PROXIES,
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "tracker.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],

@@ -22,11 +22,16 @@ router.register("topics", TopicViewSet, basename="topic")
 
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", http_method_names=["get", "head"]),
+        name="docs",
+    ),
     *router.urls,
     re_path(r"^", not_found),  # anything else under /api/v1/, newlines included
 ]
 
+handler400 = "tracker.api.bad_request"
 handler500 = "tracker.api.server_error"
 
 urlpatterns = [
