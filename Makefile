@@ -18,6 +18,7 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py import_statements seeds/
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo
 	@echo "Admin: http://127.0.0.1:8000/admin/ -- to create a staff login, run:"
 	@echo "    $(PY) manage.py createsuperuser"

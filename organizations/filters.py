@@ -1,10 +1,11 @@
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from statements.models import Signature, Statement, Topic
 from tracker.api import IsoDateFilter, OrderingFilter, SlugFilter
 
-from .models import Organization, OtherName
+from .models import Organization
+from .search import search_organizations
 
 
 class OrganizationFilter(django_filters.FilterSet):
@@ -34,11 +35,7 @@ class OrganizationFilter(django_filters.FilterSet):
         fields = []
 
     def filter_name(self, queryset, name, value):
-        value = " ".join(value.split())
-        if not value:
-            return queryset
-        other = OtherName.objects.filter(organization=OuterRef("pk"), name__icontains=value)
-        return queryset.filter(Q(name__icontains=value) | Q(acronym__iexact=value) | Exists(other))
+        return search_organizations(queryset, value) if value.strip() else queryset
 
     def filter_signed(self, queryset, name, value: str):
         if value is None:

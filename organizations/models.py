@@ -3,6 +3,7 @@ import re
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -124,6 +125,9 @@ class Organization(models.Model):
     def save(self, *args, **kwargs):
         self.clean()
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("organization-detail", args=[self.slug])
 
     def clean(self):
         self.name = normalize_name(self.name)

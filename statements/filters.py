@@ -1,10 +1,11 @@
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from organizations.models import Organization
 from tracker.api import IsoDateFilter, OrderingFilter, SlugFilter, SlugsFilter
 
 from .models import Signature, Statement, Topic
+from .search import search_statements
 
 
 class StatementFilter(django_filters.FilterSet):
@@ -70,15 +71,7 @@ class StatementFilter(django_filters.FilterSet):
         )
 
     def filter_text(self, queryset, name, value):
-        query = Q()
-        for word in value.split():
-            query &= (
-                Q(title__icontains=word)
-                | Q(summary__icontains=word)
-                | Q(ask__icontains=word)
-                | Q(full_text__icontains=word)
-            )
-        return queryset.filter(query)
+        return search_statements(queryset, value) if value.strip() else queryset
 
 
 class SignatureFilter(django_filters.FilterSet):

@@ -6,6 +6,7 @@ from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 
 from organizations.models import Organization, normalize_name
 
@@ -44,6 +45,9 @@ class Topic(models.Model):
     def save(self, *args, **kwargs):
         self.clean()
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("topic-detail", args=[self.slug])
 
     def clean(self):
         self.name = normalize_name(self.name)
@@ -147,6 +151,9 @@ class Statement(models.Model):
 
     def __str__(self):
         return self.title
+
+    def get_absolute_url(self):
+        return reverse("statement-detail", args=[self.slug])
 
     @staticmethod
     def public_filter(prefix: str = "") -> Q:

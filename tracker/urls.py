@@ -1,13 +1,17 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from organizations import views as organization_views
 from organizations.api import OrganizationViewSet
+from statements import views as statement_views
 from statements.api import SignatureViewSet, StatementViewSet, TopicViewSet
+from statements.feeds import OrganizationFeed, StatementFeed, TopicFeed
 from tracker.api import not_found
+from tracker.sitemaps import SITEMAPS
 
 admin.site.site_header = "Coalition statement tracker"
 admin.site.site_title = "Statement tracker admin"
@@ -35,10 +39,25 @@ handler400 = "tracker.api.bad_request"
 handler500 = "tracker.api.server_error"
 
 urlpatterns = [
+    path("", statement_views.home, name="home"),
+    path("statements/", statement_views.statement_list, name="statement-list"),
+    path("statements/<slug:slug>/", statement_views.statement_detail, name="statement-detail"),
+    path("organizations/", organization_views.organization_list, name="organization-list"),
+    path(
+        "organizations/<slug:slug>/",
+        organization_views.organization_detail,
+        name="organization-detail",
+    ),
+    path("topics/", statement_views.topic_list, name="topic-list"),
+    path("topics/<slug:slug>/", statement_views.topic_detail, name="topic-detail"),
+    path("search/", statement_views.search, name="search"),
+    path("feeds/statements/", StatementFeed(), name="feed-statements"),
+    path("organizations/<slug:slug>/feed/", OrganizationFeed(), name="feed-organization"),
+    path("topics/<slug:slug>/feed/", TopicFeed(), name="feed-topic"),
+    path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),
     re_path(r"^api/", not_found),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,110 @@
+import string
+
+from django.db.models import Count, Max, Min
+from django.db.models.functions import ExtractYear, Upper
+from django.shortcuts import get_object_or_404, render
+
+from statements.models import Signature, Statement
+from statements.views import page_of
+
+from .models import Organization
+from .search import search_organizations
+
+POSITIONS_SHOWN = 50
+COSIGNERS_SHOWN = 10
+
+
+def organization_list(request):
+    organizations = Organization.objects.public().with_public_statement_count()
+    query = " ".join(request.GET.get("q", "").split())[:200]
+    letter = request.GET.get("letter", "").strip().upper()
+    if query:
+        organizations = search_organizations(organizations, query)
+    elif letter in string.ascii_uppercase and letter:
+        organizations = organizations.annotate(initial=Upper("name")).filter(
+            initial__startswith=letter
+        )
+    else:
+        letter = ""
+    return render(
+        request,
+        "organizations/organization_list.html",
+        {
+            "page": page_of(request, organizations.order_by("name", "id"), size=50),
+            "query": query,
+            "letter": letter,
+            "letters": string.ascii_uppercase,
+            "page_title": "Organisations",
+            "page_description": "Every organisation that signed a published statement, A to Z.",
+        },
+    )
+
+
+def timeline_svg(years: list[dict]) -> dict | None:
+    """Bars of statements signed per year, drawn on the server: no script needed."""
+    if not years:
+        return None
+    first, last = years[0]["year"], years[-1]["year"]
+    counts = {row["year"]: row["count"] for row in years}
+    span = list(range(first, last + 1))
+    top = max(counts.values())
+    width, height, bar = 40 * len(span) + 20, 140, 28
+    bars = []
+    for index, year in enumerate(span):
+        count = counts.get(year, 0)
+        bar_height = round(90 * count / top) if count else 0
+        bars.append(
+            {
+                "x": 10 + 40 * index,
+                "y": 110 - bar_height,
+                "height": bar_height,
+                "year": year,
+                "count": count,
+                "label_x": 10 + 40 * index + bar // 2,
+            }
+        )
+    return {"width": width, "height": height, "bar": bar, "bars": bars}
+
+
+def organization_detail(request, slug):
+    organization = get_object_or_404(
+        Organization.objects.public().with_public_statement_count().prefetch_related("other_names"),
+        slug=slug,
+    )
+    positions = Signature.objects.filter(
+        Statement.public_filter("statement__"), organization=organization
+    )
+    latest = positions.select_related("statement").order_by(
+        "-statement__issued_on", "-statement_id"
+    )[:POSITIONS_SHOWN]
+    per_year = list(
+        positions.annotate(year=ExtractYear("statement__issued_on"))
+        .values("year")
+        .annotate(count=Count("id"))
+        .order_by("year")
+    )
+    cosigners = (
+        Signature.objects.filter(statement_id__in=positions.values("statement_id"))
+        .exclude(organization=organization)
+        .values("organization__slug", "organization__name")
+        .annotate(
+            shared=Count("statement_id", distinct=True),
+            first=Min("statement__issued_on"),
+            last=Max("statement__issued_on"),
+        )
+        .order_by("-shared", "organization__name")[:COSIGNERS_SHOWN]
+    )
+    return render(
+        request,
+        "organizations/organization_detail.html",
+        {
+            "organization": organization,
+            "positions": latest,
+            "timeline": timeline_svg(per_year),
+            "cosigners": cosigners,
+            "page_title": organization.name,
+            "page_description": organization.description
+            or f"The statements {organization.name} signed, and who it signs with.",
+            "og_type": "profile",
+        },
+    )

@@ -1,0 +1,84 @@
+import datetime
+
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+
+from organizations.models import Organization
+
+from .models import Signature, Statement, Topic
+
+ITEMS = 50
+
+
+class StatementFeed(Feed):
+    """All public statements, newest first."""
+
+    feed_type = Atom1Feed
+    title = "Coalition statement tracker: statements"
+    subtitle = "Joint statements, sign-on letters and open letters, newest first."
+
+    def link(self):
+        return reverse("statement-list")
+
+    def statements(self, obj):
+        return Statement.objects.public()
+
+    def items(self, obj=None):
+        return self.statements(obj).order_by("-issued_on", "-id")[:ITEMS]
+
+    def item_title(self, item):
+        return item.title + (" (retracted)" if item.status == Statement.Status.RETRACTED else "")
+
+    def item_description(self, item):
+        return item.ask or item.summary
+
+    def item_link(self, item):
+        return item.get_absolute_url()
+
+    def item_pubdate(self, item):
+        return timezone.make_aware(datetime.datetime.combine(item.issued_on, datetime.time()))
+
+    def item_updateddate(self, item):
+        return item.updated_at
+
+
+class OrganizationFeed(StatementFeed):
+    """The public statements one organisation signed."""
+
+    def get_object(self, request, slug):
+        return get_object_or_404(Organization.objects.public(), slug=slug)
+
+    def title(self, obj):
+        return f"Statements signed by {obj.name}"
+
+    def subtitle(self, obj):
+        return f"Every published statement {obj.name} signed, newest first."
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def statements(self, obj):
+        signed = Signature.objects.filter(organization=obj).values("statement_id")
+        return Statement.objects.public().filter(pk__in=signed)
+
+
+class TopicFeed(StatementFeed):
+    """The public statements on one topic."""
+
+    def get_object(self, request, slug):
+        return get_object_or_404(Topic, slug=slug)
+
+    def title(self, obj):
+        return f"Statements on {obj.name}"
+
+    def subtitle(self, obj):
+        return f"Published statements on {obj.name}, newest first."
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def statements(self, obj):
+        return Statement.objects.public().filter(topics=obj)

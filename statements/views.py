@@ -1,0 +1,188 @@
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models.functions import ExtractYear
+from django.shortcuts import get_object_or_404, render
+
+from organizations.models import Organization
+from organizations.search import search_organizations
+
+from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
+from .search import search_statements
+
+PAGE_SIZE = 25
+
+
+def listed(queryset):
+    """Statements as lists show them: counts of leads and signatories, and topics."""
+    return queryset.annotate(
+        lead_count=Count("signatures", filter=Q(signatures__role=Signature.Role.LEAD)),
+        signatory_count=Count("signatures", filter=Q(signatures__role=Signature.Role.SIGNATORY)),
+    ).prefetch_related(Prefetch("topics", queryset=Topic.objects.order_by("name")))
+
+
+def page_of(request, queryset, size=PAGE_SIZE):
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def home(request):
+    public = Statement.objects.public()
+    return render(
+        request,
+        "statements/home.html",
+        {
+            "latest": listed(public).order_by("-issued_on", "-id")[:10],
+            "statement_count": public.count(),
+            "organization_count": Organization.objects.public().count(),
+            "signature_count": Signature.objects.filter(
+                Statement.public_filter("statement__")
+            ).count(),
+        },
+    )
+
+
+def statement_list(request):
+    statements = Statement.objects.public()
+    errors = []
+    topic = organization = year = None
+    if slug := request.GET.get("topic", "").strip():
+        topic = Topic.objects.filter(slug=slug).first()
+        if topic is None:
+            errors.append(f"There is no topic “{slug}”.")
+        else:
+            through = Statement.topics.through
+            statements = statements.filter(
+                Exists(through.objects.filter(statement_id=OuterRef("pk"), topic=topic))
+            )
+    if slug := request.GET.get("organization", "").strip():
+        organization = Organization.objects.public().filter(slug=slug).first()
+        if organization is None:
+            errors.append(f"There is no organisation “{slug}”.")
+        else:
+            statements = statements.filter(
+                Exists(
+                    Signature.objects.filter(statement=OuterRef("pk"), organization=organization)
+                )
+            )
+    if raw := request.GET.get("year", "").strip():
+        if raw.isascii() and raw.isdigit() and len(raw) == 4:
+            year = int(raw)
+            statements = statements.filter(issued_on__year=year)
+        else:
+            errors.append(f"“{raw[:20]}” is not a year.")
+    years = (
+        Statement.objects.public()
+        .annotate(year=ExtractYear("issued_on"))
+        .values_list("year", flat=True)
+        .distinct()
+        .order_by("-year")
+    )
+    page = page_of(request, listed(statements).order_by("-issued_on", "-id"))
+    return render(
+        request,
+        "statements/statement_list.html",
+        {
+            "page": page,
+            "topics": Topic.objects.order_by("name"),
+            "years": list(years),
+            "topic": topic,
+            "organization": organization,
+            "year": year,
+            "errors": errors,
+            "page_title": "Statements",
+            "page_description": "Every published joint statement, sign-on letter and open "
+            "letter, with who signed it.",
+        },
+        status=400 if errors else 200,
+    )
+
+
+def statement_detail(request, slug):
+    statement = get_object_or_404(
+        listed(Statement.objects.public()).prefetch_related(
+            Prefetch(
+                "signatures",
+                queryset=Signature.objects.select_related("organization").order_by(
+                    "position", "id"
+                ),
+            ),
+            Prefetch(
+                "media_contacts",
+                queryset=MediaContact.objects.filter(is_public=True).select_related("organization"),
+                to_attr="public_contacts",
+            ),
+            Prefetch("coverage", queryset=CoverageLink.objects.order_by("position", "id")),
+            Prefetch("quotes", queryset=Quote.objects.select_related("organization", "source")),
+        ),
+        slug=slug,
+    )
+    signatures = list(statement.signatures.all())
+    return render(
+        request,
+        "statements/statement_detail.html",
+        {
+            "statement": statement,
+            "leads": [s for s in signatures if s.role == Signature.Role.LEAD],
+            "signatories": [s for s in signatures if s.role == Signature.Role.SIGNATORY],
+            "page_title": statement.title,
+            "page_description": statement.ask or statement.summary or statement.title,
+            "og_type": "article",
+        },
+    )
+
+
+def topic_list(request):
+    topics = Topic.objects.annotate(
+        statement_count=Count(
+            "statements", filter=Statement.public_filter("statements__"), distinct=True
+        )
+    ).order_by("name")
+    return render(
+        request,
+        "statements/topic_list.html",
+        {
+            "topics": topics,
+            "page_title": "Topics",
+            "page_description": "What the statements are about.",
+        },
+    )
+
+
+def topic_detail(request, slug):
+    topic = get_object_or_404(Topic, slug=slug)
+    statements = listed(Statement.objects.public().filter(topics=topic)).order_by(
+        "-issued_on", "-id"
+    )
+    return render(
+        request,
+        "statements/topic_detail.html",
+        {
+            "topic": topic,
+            "page": page_of(request, statements),
+            "page_title": topic.name,
+            "page_description": topic.description or f"Statements on {topic.name}.",
+        },
+    )
+
+
+def search(request):
+    query = " ".join(request.GET.get("q", "").split())[:200]
+    statements = organizations = None
+    if query:
+        statements = listed(search_statements(Statement.objects.public(), query))[:50]
+        organizations = (
+            search_organizations(Organization.objects.public(), query)
+            .with_public_statement_count()
+            .order_by("name")[:50]
+        )
+    return render(
+        request,
+        "statements/search.html",
+        {
+            "query": query,
+            "statements": statements,
+            "organizations": organizations,
+            "page_title": f"Search: {query}" if query else "Search",
+            "page_description": "Search statements by their words and organisations by "
+            "any of their names.",
+        },
+    )
