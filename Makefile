@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test lint format migrations-check clean
+.PHONY: install browser-tools run test lint format migrations-check clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,18 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+# The browser tests drive Debian's Chromium (never a downloaded browser) and run axe-core
+# from the npm registry inside the pages.
+CHROMIUM ?= /usr/bin/chromium
+browser-tools: node_modules/axe-core/axe.min.js $(CHROMIUM)
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
+$(CHROMIUM):
+	apt-get install -y -q chromium || (echo "Install Debian's chromium package to run the browser tests." && exit 1)
 
 run: install
 	$(PY) manage.py migrate --noinput
@@ -25,7 +37,7 @@ run: install
 	@echo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: install
+test: install browser-tools
 	$(VENV)/bin/pytest
 
 lint: install
@@ -40,4 +52,4 @@ migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache node_modules test-artifacts
