@@ -392,3 +392,11 @@ def test_a_coverage_item_stays_on_its_statement(staff_client, statement):
     assert staff_client.post(change_url(link), data).status_code == 302
     link.refresh_from_db()
     assert link.statement == statement
+
+
+def test_a_nul_byte_in_an_admin_form_is_refused_and_writes_nothing(staff_client, db):
+    data = current_form(staff_client, add_url(Organization))
+    data.update(name="Bad\x00Name", slug="bad-name")
+    response = staff_client.post(add_url(Organization), data)
+    assert response.status_code == 400
+    assert not Organization.objects.exists()

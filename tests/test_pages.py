@@ -129,7 +129,8 @@ def test_a_retracted_statement_keeps_its_page_with_a_notice(client, draft):
     [("/statements/?year=abc", 400), ("/statements/?topic=nope", 400),
      ("/statements/?organization=nobody", 400), ("/statements/?page=999", 200),
      ("/statements/nope/", 404), ("/organizations/nobody/", 404), ("/topics/nope/", 404),
-     ("/search/?q=%00", 200), ("/organizations/?q=" + "x" * 5000, 200),
+     ("/search/?q=%00", 400), ("/statements/?topic=gaza%00", 400),
+     ("/organizations/?q=" + "x" * 5000, 200),
      ("/topics/nope/feed/", 404)],
 )  # fmt: skip
 def test_bad_input_is_a_clear_4xx_or_an_empty_answer(client, seeded, url, status):
@@ -185,3 +186,22 @@ def test_list_page_queries_do_not_grow_with_rows(client, db, url):
     for _ in range(30):
         factories.statement(signatories=3).topics.add(topic)
     assert count_queries(client, url) == few
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [("peacekeeping", JOINT), ("Azerbaijani military", JOINT),
+     ("21Wilberforce", "2025-10-14-frank-wolf-religious-freedom-award"),
+     ("hostages", "2025-10-13-peace-deal-hostages-detainees")],
+)  # fmt: skip
+def test_search_finds_statements_by_their_words(client, seeded, query, found):
+    html = text(client, f"/search/?q={query}")
+    statements = html[html.index("<h2>Statements") :]
+    assert f'href="/statements/{found}/"' in statements
+
+
+def test_search_finds_organisations_by_every_name(client, seeded):
+    for query in ("ANCA", "Armenian National Committee", "WILPF", "US Campaign For Palestinian"):
+        html = text(client, f"/search/?q={query}")
+        organisations = html[html.index("<h2>Organisations") : html.index("<h2>Statements")]
+        assert organisations.count('href="/organizations/') == 1, query
