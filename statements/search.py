@@ -17,9 +17,10 @@ def search_statements(queryset: QuerySet, text: str) -> QuerySet:
             + SearchVector("full_text", weight="C", config="english")
         )
         query = SearchQuery(text, search_type="websearch", config="english")
+        # Match with @@ (ts_rank is never 0, even for a statement that does not match).
         return (
-            queryset.annotate(rank=SearchRank(vector, query))
-            .filter(rank__gt=0)
+            queryset.annotate(search=vector, rank=SearchRank(vector, query))
+            .filter(search=query)
             .order_by("-rank", "-issued_on", "-id")
         )
     words = Q()
