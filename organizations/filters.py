@@ -65,7 +65,7 @@ class PositionsFilter(django_filters.FilterSet):
         field_name="statement__issued_on", lookup_expr="lte", help_text="On or before YYYY-MM-DD."
     )
     topic = SlugFilter(
-        queryset=Topic.objects.all(),
+        queryset=Topic.objects.public(),
         method="filter_topic",
         help_text="A topic slug.",
     )

@@ -1,3 +1,4 @@
+import math
 import string
 
 from django.db.models import Count, Max, Min
@@ -20,7 +21,7 @@ def organization_list(request):
     letter = request.GET.get("letter", "").strip().upper()
     if query:
         organizations = search_organizations(organizations, query)
-    elif letter in string.ascii_uppercase and letter:
+    elif len(letter) == 1 and letter in string.ascii_uppercase:
         organizations = organizations.annotate(initial=Upper("name")).filter(
             initial__startswith=letter
         )
@@ -41,29 +42,26 @@ def organization_list(request):
 
 
 def timeline_svg(years: list[dict]) -> dict | None:
-    """Bars of statements signed per year, drawn on the server: no script needed."""
+    """
+    Bars of statements signed per year, drawn on the server: no script needed. At most
+    about 600 units wide, however many years: bars narrow and year labels thin out.
+    """
     if not years:
         return None
-    first, last = years[0]["year"], years[-1]["year"]
     counts = {row["year"]: row["count"] for row in years}
-    span = list(range(first, last + 1))
+    span = list(range(years[0]["year"], years[-1]["year"] + 1))
     top = max(counts.values())
-    width, height, bar = 40 * len(span) + 20, 140, 28
+    slot = max(8, min(40, 600 // len(span)))
+    every = math.ceil(40 / slot)  # a label every `every` years keeps labels ~40 units apart
     bars = []
     for index, year in enumerate(span):
         count = counts.get(year, 0)
-        bar_height = round(90 * count / top) if count else 0
-        bars.append(
-            {
-                "x": 10 + 40 * index,
-                "y": 110 - bar_height,
-                "height": bar_height,
-                "year": year,
-                "count": count,
-                "label_x": 10 + 40 * index + bar // 2,
-            }
-        )
-    return {"width": width, "height": height, "bar": bar, "bars": bars}
+        height = round(90 * count / top) if count else 0
+        x = 10 + slot * index
+        labelled = (len(span) - 1 - index) % every == 0
+        bars.append({"x": x, "y": 110 - height, "height": height, "year": year, "count": count,
+                     "label_x": x + slot * 0.35, "labelled": labelled})  # fmt: skip
+    return {"width": slot * len(span) + 20, "height": 140, "bar": slot * 0.7, "bars": bars}
 
 
 def organization_detail(request, slug):

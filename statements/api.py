@@ -126,11 +126,15 @@ class TopicViewSet(ReadOnlyViewSet):
         return TopicDetailSerializer if self.action == "retrieve" else TopicSerializer
 
     def get_queryset(self):
-        return Topic.objects.annotate(
-            statement_count=Count(
-                "statements", filter=Statement.public_filter("statements__"), distinct=True
+        return (
+            Topic.objects.public()
+            .annotate(
+                statement_count=Count(
+                    "statements", filter=Statement.public_filter("statements__"), distinct=True
+                )
             )
-        ).order_by("name")
+            .order_by("name")
+        )
 
     def get_object(self):
         topic = super().get_object()

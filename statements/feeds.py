@@ -69,7 +69,7 @@ class TopicFeed(StatementFeed):
     """The public statements on one topic."""
 
     def get_object(self, request, slug):
-        return get_object_or_404(Topic, slug=slug)
+        return get_object_or_404(Topic.objects.public(), slug=slug)
 
     def title(self, obj):
         return f"Statements on {obj.name}"

@@ -10,7 +10,7 @@ from .search import search_statements
 
 class StatementFilter(django_filters.FilterSet):
     topic = SlugFilter(
-        queryset=Topic.objects.all(), method="filter_topic", help_text="A topic slug."
+        queryset=Topic.objects.public(), method="filter_topic", help_text="A topic slug."
     )
     signed_by = SlugsFilter(
         queryset=Organization.objects.public(),
@@ -87,7 +87,7 @@ class SignatureFilter(django_filters.FilterSet):
     )
     role = django_filters.ChoiceFilter(choices=Signature.Role.choices)
     topic = SlugFilter(
-        queryset=Topic.objects.all(), method="filter_topic", help_text="A topic slug."
+        queryset=Topic.objects.public(), method="filter_topic", help_text="A topic slug."
     )
     joined_after = IsoDateFilter(
         field_name="joined_on", lookup_expr="gte", help_text="Joined on or after YYYY-MM-DD."

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 
@@ -22,12 +22,27 @@ def validate_document_size(document) -> None:
         )
 
 
+class TopicQuerySet(models.QuerySet):
+    def public(self):
+        """Topics of at least one public statement: a draft's topic would tell of its subject."""
+        through = Statement.topics.through
+        return self.filter(
+            Exists(
+                through.objects.filter(
+                    Statement.public_filter("statement__"), topic_id=OuterRef("pk")
+                )
+            )
+        )
+
+
 class Topic(models.Model):
     name = models.CharField(max_length=100, help_text="Short, e.g. “Gaza” or “Peacekeeping”.")
     slug = models.SlugField(
         max_length=100, unique=True, help_text="Used in public addresses and the API."
     )
     description = models.TextField(blank=True, help_text="Optional public description.")
+
+    objects = TopicQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

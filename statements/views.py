@@ -24,6 +24,20 @@ def page_of(request, queryset, size=PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
 
 
+def find_organization(wanted: str) -> tuple[Organization | None, str]:
+    """One organisation by its slug, or by a name or acronym that matches only it."""
+    public = Organization.objects.public()
+    if found := public.filter(slug=wanted).first():
+        return found, ""
+    matches = list(search_organizations(public, wanted).order_by("name")[:6])
+    if len(matches) == 1:
+        return matches[0], ""
+    if not matches:
+        return None, f"No organisation is called “{wanted}”."
+    names = "; ".join(m.name for m in matches[:5])
+    return None, f"Several organisations match “{wanted}” ({names}): be more precise."
+
+
 def home(request):
     public = Statement.objects.public()
     return render(
@@ -45,7 +59,7 @@ def statement_list(request):
     errors = []
     topic = organization = year = None
     if slug := request.GET.get("topic", "").strip():
-        topic = Topic.objects.filter(slug=slug).first()
+        topic = Topic.objects.public().filter(slug=slug).first()
         if topic is None:
             errors.append(f"There is no topic “{slug}”.")
         else:
@@ -53,10 +67,10 @@ def statement_list(request):
             statements = statements.filter(
                 Exists(through.objects.filter(statement_id=OuterRef("pk"), topic=topic))
             )
-    if slug := request.GET.get("organization", "").strip():
-        organization = Organization.objects.public().filter(slug=slug).first()
-        if organization is None:
-            errors.append(f"There is no organisation “{slug}”.")
+    if wanted := " ".join(request.GET.get("organization", "").split())[:200]:
+        organization, error = find_organization(wanted)
+        if error:
+            errors.append(error)
         else:
             statements = statements.filter(
                 Exists(
@@ -64,7 +78,7 @@ def statement_list(request):
                 )
             )
     if raw := request.GET.get("year", "").strip():
-        if raw.isascii() and raw.isdigit() and len(raw) == 4:
+        if raw.isascii() and raw.isdigit() and len(raw) == 4 and raw != "0000":
             year = int(raw)
             statements = statements.filter(issued_on__year=year)
         else:
@@ -82,10 +96,11 @@ def statement_list(request):
         "statements/statement_list.html",
         {
             "page": page,
-            "topics": Topic.objects.order_by("name"),
+            "topics": Topic.objects.public().order_by("name"),
             "years": list(years),
             "topic": topic,
             "organization": organization,
+            "organization_wanted": request.GET.get("organization", "")[:200],
             "year": year,
             "errors": errors,
             "page_title": "Statements",
@@ -131,11 +146,15 @@ def statement_detail(request, slug):
 
 
 def topic_list(request):
-    topics = Topic.objects.annotate(
-        statement_count=Count(
-            "statements", filter=Statement.public_filter("statements__"), distinct=True
+    topics = (
+        Topic.objects.public()
+        .annotate(
+            statement_count=Count(
+                "statements", filter=Statement.public_filter("statements__"), distinct=True
+            )
         )
-    ).order_by("name")
+        .order_by("name")
+    )
     return render(
         request,
         "statements/topic_list.html",
@@ -148,7 +167,7 @@ def topic_list(request):
 
 
 def topic_detail(request, slug):
-    topic = get_object_or_404(Topic, slug=slug)
+    topic = get_object_or_404(Topic.objects.public(), slug=slug)
     statements = listed(Statement.objects.public().filter(topics=topic)).order_by(
         "-issued_on", "-id"
     )

@@ -58,7 +58,7 @@ def test_every_page_has_a_title_description_and_open_graph_meta(client, seeded, 
 
 def test_the_statement_page_shows_leads_signatories_and_sources(client, seeded):
     html = text(client, f"/statements/{JOINT}/")
-    leads = html[html.index("Led by") : html.index("<h2>Signatories")]
+    leads = html[html.index("Led by") : html.index(">Signatories</h2>")]
     assert "A New Policy" in leads and "Armenian National Committee of America (ANCA)" in leads
     printed = re.findall(r'<li><a href="/organizations/[^"]+/">([^<]+)</a>', html)
     assert len(printed) == 18
@@ -205,3 +205,71 @@ def test_search_finds_organisations_by_every_name(client, seeded):
         html = text(client, f"/search/?q={query}")
         organisations = html[html.index("<h2>Organisations") : html.index("<h2>Statements")]
         assert organisations.count('href="/organizations/') == 1, query
+
+
+def test_a_topic_used_only_by_drafts_is_not_public(client, draft):
+    secret = factories.topic(name="Secret topic", slug="secret-topic")
+    draft.topics.add(secret)
+    for url in ("/topics/", "/statements/", "/sitemap.xml", "/api/v1/topics/"):
+        assert "secret-topic" not in text(client, url).lower().replace("secret topic", "")
+        assert "Secret topic" not in text(client, url)
+    text(client, "/topics/secret-topic/", status=404)
+    text(client, "/topics/secret-topic/feed/", status=404)
+
+
+def test_only_web_addresses_become_links(client, seeded):
+    statement = Statement.objects.get(slug=JOINT)
+    statement.coverage.filter(outlet="Ynet").update(url="javascript:alert(document.domain)")
+    Organization.objects.filter(slug=ANCA).update(website="javascript:alert(1)")
+    statement.coverage.filter(outlet="ARY News").update(url="https://example.org/ary")
+    html = text(client, f"/statements/{JOINT}/") + text(client, f"/organizations/{ANCA}/")
+    assert "javascript:" not in html
+    assert 'href="https://example.org/ary"' in html
+
+
+@pytest.mark.parametrize(
+    "printed",
+    ["Armenian National Committee of America (ANCA)", "American Muslims for Palestine (AMP)",
+     "Women's International League for Peace and Freedom, US Section (WILPF US)"],
+)  # fmt: skip
+def test_an_organisation_is_found_by_the_name_printed_on_a_statement(client, seeded, printed):
+    html = text(client, "/search/?q=" + printed.replace("&", "%26"))
+    organisations = html[html.index("<h2>Organisations") : html.index("<h2>Statements")]
+    assert organisations.count('href="/organizations/') == 1
+
+
+@pytest.mark.parametrize(
+    ("wanted", "status", "says"),
+    [("ANCA", 200, "Signed by"), ("churches-for-middle-east-peace", 200, "Signed by"),
+     ("Nobody At All", 400, "No organisation is called"),
+     ("Palestin", 400, "Several organisations match")],
+)  # fmt: skip
+def test_statements_can_be_filtered_by_an_organisation_name(client, seeded, wanted, status, says):
+    assert says in text(client, f"/statements/?organization={wanted}", status=status)
+
+
+@pytest.mark.parametrize(("year", "status"), [("0000", 400), ("0001", 200), ("9999", 200)])
+def test_impossible_years_are_a_clear_error(client, seeded, year, status):
+    assert client.get(f"/statements/?year={year}").status_code == status
+
+
+def test_error_pages_are_pages_of_the_site(client, db, settings):
+    settings.DEBUG = False
+    html = text(client, "/statements/no-such-statement/", status=404)
+    assert "Page not found" in html and 'role="search"' in html and "<main" in html
+    assert re.search(r'<meta name="description" content="[^"]+">', html)
+
+
+@pytest.mark.parametrize("url", ["/search/?q=ANCA", "/topics/gaza/"])
+def test_search_and_topic_page_queries_do_not_grow(client, db, url):
+    topic = factories.topic(slug="gaza")
+    org = factories.organization(name="Armenian National Committee of America", acronym="ANCA")
+    for n in (1, 30):
+        while Statement.objects.count() < n:
+            statement = factories.statement(signatories=2, title="ANCA statement")
+            statement.topics.add(topic)
+            Signature.objects.create(statement=statement, organization=org, position=3)
+        counted = count_queries(client, url)
+        if n == 1:
+            few = counted
+    assert counted == few

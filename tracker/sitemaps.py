@@ -31,7 +31,7 @@ class TopicSitemap(Sitemap):
     changefreq = "weekly"
 
     def items(self):
-        return Topic.objects.order_by("pk")
+        return Topic.objects.public().order_by("pk")
 
 
 class PageSitemap(Sitemap):
