@@ -75,9 +75,4 @@ class PositionsFilter(django_filters.FilterSet):
         fields = []
 
     def filter_topic(self, queryset, name, value: str):
-        if value is None:
-            return queryset
-        through = Statement.topics.through
-        return queryset.filter(
-            Exists(through.objects.filter(statement_id=OuterRef("statement_id"), topic=value))
-        )
+        return queryset.filter(Statement.on_topic(value, "statement_id")) if value else queryset

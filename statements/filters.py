@@ -43,12 +43,7 @@ class StatementFilter(django_filters.FilterSet):
         fields = []
 
     def filter_topic(self, queryset, name, value: str):
-        if value is None:
-            return queryset
-        through = Statement.topics.through
-        return queryset.filter(
-            Exists(through.objects.filter(statement_id=OuterRef("pk"), topic_id=value.pk))
-        )
+        return queryset.filter(Statement.on_topic(value)) if value else queryset
 
     def filter_signed_by(self, queryset, name, value: list[str]):
         for organization in value:
@@ -105,12 +100,7 @@ class SignatureFilter(django_filters.FilterSet):
         fields = []
 
     def filter_topic(self, queryset, name, value: str):
-        if value is None:
-            return queryset
-        through = Statement.topics.through
-        return queryset.filter(
-            Exists(through.objects.filter(statement_id=OuterRef("statement_id"), topic=value))
-        )
+        return queryset.filter(Statement.on_topic(value, "statement_id")) if value else queryset
 
     def filter_organization(self, queryset, name, value: str):
         return queryset.filter(organization=value) if value else queryset

@@ -171,6 +171,13 @@ class Statement(models.Model):
         return reverse("statement-detail", args=[self.slug])
 
     @staticmethod
+    def on_topic(topic, outer: str = "pk") -> Exists:
+        """True where the statement at OuterRef(`outer`) has `topic`."""
+        return Exists(
+            Statement.topics.through.objects.filter(statement_id=OuterRef(outer), topic=topic)
+        )
+
+    @staticmethod
     def public_filter(prefix: str = "") -> Q:
         """The one definition of public, for this model or through a relation (`prefix`)."""
         return Q(**{f"{prefix}status__in": Statement.PUBLIC_STATUSES})

@@ -63,10 +63,7 @@ def statement_list(request):
         if topic is None:
             errors.append(f"There is no topic “{slug}”.")
         else:
-            through = Statement.topics.through
-            statements = statements.filter(
-                Exists(through.objects.filter(statement_id=OuterRef("pk"), topic=topic))
-            )
+            statements = statements.filter(Statement.on_topic(topic))
     if wanted := " ".join(request.GET.get("organization", "").split())[:200]:
         organization, error = find_organization(wanted)
         if error:
