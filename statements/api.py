@@ -1,4 +1,4 @@
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count
 from django.db.models.functions import ExtractYear
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -8,7 +8,7 @@ from rest_framework.fields import DateField
 from tracker.api import FORMAT_PARAMETER, CursorPagination, ReadOnlyViewSet, slug_example
 
 from .filters import SignatureFilter, StatementFilter
-from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
+from .models import Signature, Statement, Topic
 from .serializers import (
     SignatureSerializer,
     StatementDetailSerializer,
@@ -59,35 +59,10 @@ class StatementViewSet(ReadOnlyViewSet):
 
     def get_queryset(self):
         as_of = parse_as_of(self.request) if self.action == "retrieve" else None
-        counted = Q() if as_of is None else Signature.standing_on(as_of, prefix="signatures__")
-        queryset = (
-            Statement.objects.public()
-            .annotate(
-                lead_count=Count(
-                    "signatures", filter=counted & Q(signatures__role=Signature.Role.LEAD)
-                ),
-                signatory_count=Count(
-                    "signatures", filter=counted & Q(signatures__role=Signature.Role.SIGNATORY)
-                ),
-            )
-            .prefetch_related(Prefetch("topics", queryset=Topic.objects.order_by("name")))
-            .order_by("-issued_on", "-id")
-        )
-        if self.action != "retrieve":
-            return queryset
-        signatures = Signature.objects.select_related("organization").order_by("position", "id")
-        if as_of is not None:
-            signatures = signatures.filter(Signature.standing_on(as_of))
-        return queryset.prefetch_related(
-            Prefetch("signatures", queryset=signatures),
-            Prefetch(
-                "media_contacts",
-                queryset=MediaContact.objects.filter(is_public=True).select_related("organization"),
-                to_attr="public_contacts",
-            ),
-            Prefetch("coverage", queryset=CoverageLink.objects.order_by("position", "id")),
-            Prefetch("quotes", queryset=Quote.objects.select_related("organization", "source")),
-        )
+        queryset = Statement.objects.public().listed(as_of).order_by("-issued_on", "-id")
+        if self.action == "retrieve":
+            return queryset.with_public_parts(as_of)
+        return queryset
 
 
 @extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))

@@ -77,6 +77,43 @@ class StatementQuerySet(models.QuerySet):
         """
         return self.filter(Statement.public_filter())
 
+    def listed(self, as_of=None):
+        """
+        As lists show statements: with `lead_count` and `signatory_count` (of those who had
+        signed by `as_of` and not withdrawn, if given) and their topics, A to Z.
+        """
+        counted = Q() if as_of is None else Signature.standing_on(as_of, "signatures__")
+        return self.annotate(
+            lead_count=models.Count(
+                "signatures", filter=counted & Q(signatures__role=Signature.Role.LEAD)
+            ),
+            signatory_count=models.Count(
+                "signatures", filter=counted & Q(signatures__role=Signature.Role.SIGNATORY)
+            ),
+        ).prefetch_related(models.Prefetch("topics", queryset=Topic.objects.order_by("name")))
+
+    def with_public_parts(self, as_of=None):
+        """
+        Everything a statement's page shows, one query per part: signatures in printed order
+        (only those standing on `as_of`, if given), public media contacts (as
+        `public_contacts`), coverage and quotes.
+        """
+        signatures = Signature.objects.select_related("organization").order_by("position", "id")
+        if as_of is not None:
+            signatures = signatures.filter(Signature.standing_on(as_of))
+        return self.prefetch_related(
+            models.Prefetch("signatures", queryset=signatures),
+            models.Prefetch(
+                "media_contacts",
+                queryset=MediaContact.objects.filter(is_public=True).select_related("organization"),
+                to_attr="public_contacts",
+            ),
+            models.Prefetch("coverage", queryset=CoverageLink.objects.order_by("position", "id")),
+            models.Prefetch(
+                "quotes", queryset=Quote.objects.select_related("organization", "source")
+            ),
+        )
+
 
 class Statement(models.Model):
     class Kind(models.TextChoices):

@@ -1,23 +1,15 @@
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import ExtractYear
 from django.shortcuts import get_object_or_404, render
 
 from organizations.models import Organization
 from organizations.search import search_organizations
 
-from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
+from .models import Signature, Statement, Topic
 from .search import search_statements
 
 PAGE_SIZE = 25
-
-
-def listed(queryset):
-    """Statements as lists show them: counts of leads and signatories, and topics."""
-    return queryset.annotate(
-        lead_count=Count("signatures", filter=Q(signatures__role=Signature.Role.LEAD)),
-        signatory_count=Count("signatures", filter=Q(signatures__role=Signature.Role.SIGNATORY)),
-    ).prefetch_related(Prefetch("topics", queryset=Topic.objects.order_by("name")))
 
 
 def page_of(request, queryset, size=PAGE_SIZE):
@@ -44,7 +36,7 @@ def home(request):
         request,
         "statements/home.html",
         {
-            "latest": listed(public).order_by("-issued_on", "-id")[:10],
+            "latest": public.listed().order_by("-issued_on", "-id")[:10],
             "statement_count": public.count(),
             "organization_count": Organization.objects.public().count(),
             "signature_count": Signature.objects.filter(
@@ -87,7 +79,7 @@ def statement_list(request):
         .distinct()
         .order_by("-year")
     )
-    page = page_of(request, listed(statements).order_by("-issued_on", "-id"))
+    page = page_of(request, statements.listed().order_by("-issued_on", "-id"))
     return render(
         request,
         "statements/statement_list.html",
@@ -110,22 +102,7 @@ def statement_list(request):
 
 def statement_detail(request, slug):
     statement = get_object_or_404(
-        listed(Statement.objects.public()).prefetch_related(
-            Prefetch(
-                "signatures",
-                queryset=Signature.objects.select_related("organization").order_by(
-                    "position", "id"
-                ),
-            ),
-            Prefetch(
-                "media_contacts",
-                queryset=MediaContact.objects.filter(is_public=True).select_related("organization"),
-                to_attr="public_contacts",
-            ),
-            Prefetch("coverage", queryset=CoverageLink.objects.order_by("position", "id")),
-            Prefetch("quotes", queryset=Quote.objects.select_related("organization", "source")),
-        ),
-        slug=slug,
+        Statement.objects.public().listed().with_public_parts(), slug=slug
     )
     signatures = list(statement.signatures.all())
     return render(
@@ -165,8 +142,11 @@ def topic_list(request):
 
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic.objects.public(), slug=slug)
-    statements = listed(Statement.objects.public().filter(topics=topic)).order_by(
-        "-issued_on", "-id"
+    statements = (
+        Statement.objects.public()
+        .filter(Statement.on_topic(topic))
+        .listed()
+        .order_by("-issued_on", "-id")
     )
     return render(
         request,
@@ -184,7 +164,7 @@ def search(request):
     query = " ".join(request.GET.get("q", "").split())[:200]
     statements = organizations = None
     if query:
-        statements = listed(search_statements(Statement.objects.public(), query))[:50]
+        statements = search_statements(Statement.objects.public(), query).listed()[:50]
         organizations = (
             search_organizations(Organization.objects.public(), query)
             .with_public_statement_count()
