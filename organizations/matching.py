@@ -1,0 +1,127 @@
+"""
+Reading a signatory list as staff paste it, and matching each line to an organisation.
+
+Lists arrive as printed: bullets, numbering and the noise OCR makes of them ("e ", "o ",
+"« ", "» "), and names such as "Name (ACRONYM)". Each line is matched, in this order, by
+its exact name, an other name, an acronym, or a fuzzy match with its score; otherwise it is
+new. Names are compared ignoring case, spacing, and the kind of dash and apostrophe.
+"""
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from .models import Organization, OtherName, normalize_name
+
+FUZZY_CUTOFF = 88  # out of 100: below this a pasted name is "new", not a guess
+
+# Bullets, middle dots, squares, circles, guillemets, arrows, dashes, tildes and pluses.
+_BULLETS = "\u2022\u00b7\u25aa\u25cf\u25e6\u2023\u2043\u00ab\u00bb*>-\u2013\u2014~+"
+# Leading noise, repeated: bullet characters, "1." / "1)" / "(1)" numbering, and the single
+# letters OCR reads bullets as ("e", "o") when a capital or digit follows.
+_LEADING = re.compile(
+    rf"^(?:[{re.escape(_BULLETS)}]+\s*|\(?\d{{1,4}}[.)]\s+|[eoO]\s+(?=[A-Z0-9\"'\u201c\u2018]))+"
+)
+_TRAILING = re.compile("[\\s,;:\u2022\u00b7]+$")
+_PRINTED = re.compile(r"^(?P<name>.+?)\s*\((?P<acronym>[^()]{1,40})\)$")
+# Dashes and curly quotes compare as their plain forms.
+_DASHES = str.maketrans(
+    {
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2010": "-",
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+    }
+)
+
+
+def match_key(name: str) -> str:
+    """The form names are compared in: case, spacing, dashes and apostrophes ignored."""
+    return normalize_name(name.translate(_DASHES)).casefold()
+
+
+@dataclass(frozen=True)
+class PastedLine:
+    number: int  # the line's number in the paste, counting blank lines
+    raw: str
+    name: str  # as printed, noise removed: what the signature records
+    base_name: str  # without a trailing "(ACRONYM)"
+    acronym: str
+
+
+def parse_pasted_list(text: str) -> list[PastedLine]:
+    """One entry per line that names something; blank and noise-only lines are skipped."""
+    lines = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        name = _TRAILING.sub("", _LEADING.sub("", raw.strip()))
+        name = normalize_name(name)
+        if not name or not any(ch.isalnum() for ch in name):
+            continue
+        printed = _PRINTED.match(name)
+        base, acronym = (printed["name"], printed["acronym"].strip()) if printed else (name, "")
+        lines.append(PastedLine(number, raw, name, normalize_name(base), acronym))
+    return lines
+
+
+@dataclass(frozen=True)
+class Match:
+    line: PastedLine
+    organization: Organization | None
+    how: str  # "exact name", "other name", "acronym", "fuzzy" or "new"
+    score: int | None = None  # for fuzzy matches, out of 100
+
+    @property
+    def is_new(self) -> bool:
+        return self.organization is None
+
+
+class Matcher:
+    """Matches pasted lines against every organisation, loading the names once."""
+
+    def __init__(self, organizations=None):
+        organizations = organizations if organizations is not None else Organization.objects
+        self.by_id = {org.pk: org for org in organizations.all()}
+        self.names: dict[str, int] = {}
+        self.other_names: dict[str, int] = {}
+        self.acronyms: dict[str, int] = {}
+        for org in self.by_id.values():
+            self.names.setdefault(match_key(org.name), org.pk)
+            if org.acronym:
+                self.acronyms.setdefault(match_key(org.acronym), org.pk)
+        other = OtherName.objects.filter(organization_id__in=self.by_id).values_list(
+            "organization_id", "name", "kind"
+        )
+        for org_id, name, kind in other:
+            table = self.acronyms if kind == OtherName.Kind.ACRONYM else self.other_names
+            table.setdefault(match_key(name), org_id)
+        self.fuzzy_choices = {**self.other_names, **self.names}
+
+    def match(self, line: PastedLine) -> Match:
+        for candidate in dict.fromkeys([line.name, line.base_name]):
+            key = match_key(candidate)
+            for table, how in (
+                (self.names, "exact name"),
+                (self.other_names, "other name"),
+                (self.acronyms, "acronym"),
+            ):
+                if key in table:
+                    return Match(line, self.by_id[table[key]], how)
+        if line.acronym and match_key(line.acronym) in self.acronyms:
+            return Match(line, self.by_id[self.acronyms[match_key(line.acronym)]], "acronym")
+        best = process.extractOne(
+            match_key(line.base_name),
+            self.fuzzy_choices.keys(),
+            scorer=fuzz.ratio,
+            score_cutoff=FUZZY_CUTOFF,
+        )
+        if best is not None:
+            key, score, _ = best
+            return Match(line, self.by_id[self.fuzzy_choices[key]], "fuzzy", round(score))
+        return Match(line, None, "new")
+
+    def match_all(self, lines: list[PastedLine]) -> list[Match]:
+        return [self.match(line) for line in lines]
