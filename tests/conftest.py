@@ -14,6 +14,25 @@ def seeded(db):
 
 
 @pytest.fixture
+def draft(seeded):
+    """A draft on the Gaza topic, led by ANCA and by an organisation known only from it."""
+    from organizations.models import Organization
+    from statements.models import Signature, Statement, Topic
+
+    from . import factories
+
+    statement = factories.statement(
+        status=Statement.Status.DRAFT, slug="secret-draft", title="Secret draft"
+    )
+    statement.topics.add(Topic.objects.get(slug="gaza"))
+    insider = factories.organization(name="Only On The Draft", slug="only-on-the-draft")
+    anca = Organization.objects.get(slug="armenian-national-committee-of-america")
+    for org in (anca, insider):
+        Signature.objects.create(statement=statement, organization=org, role="lead")
+    return statement
+
+
+@pytest.fixture
 def staff_client(client, django_user_model):
     """A logged-in superuser: staff who can see every admin page."""
     user = django_user_model.objects.create_superuser("editor", "editor@example.org", "pw")

@@ -1,26 +1,11 @@
 """A draft is invisible to the API: no detail, list, filter, count, aggregate or CSV shows it."""
 
-import pytest
-
 from organizations.models import Organization
-from statements.models import Signature, Statement, Topic
+from statements.models import Statement
 
-from . import factories
 from .conftest import api_get
 
 ANCA = "armenian-national-committee-of-america"
-
-
-@pytest.fixture
-def draft(seeded):
-    statement = factories.statement(
-        status=Statement.Status.DRAFT, slug="secret-draft", title="Secret draft"
-    )
-    statement.topics.add(Topic.objects.get(slug="gaza"))
-    insider = factories.organization(name="Only On The Draft", slug="only-on-the-draft")
-    for org in (Organization.objects.get(slug=ANCA), insider):
-        Signature.objects.create(statement=statement, organization=org, role="lead")
-    return statement
 
 
 def everything_the_api_says(api) -> str:

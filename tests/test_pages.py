@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from organizations.models import Organization
-from statements.models import Signature, Statement, Topic
+from statements.models import Signature, Statement
 
 from . import factories
 
@@ -85,18 +85,6 @@ def test_the_organisation_page_shows_names_positions_timeline_and_cosigners(clie
     assert "<svg" in html and "Statements signed per year" in html
     cosigners = re.findall(r"<td><a href=\"/organizations/([^/]+)/\">", html)
     assert len(cosigners) == 10 and ANCA in cosigners
-
-
-@pytest.fixture
-def draft(seeded):
-    statement = factories.statement(
-        status=Statement.Status.DRAFT, slug="secret-draft", title="Secret draft words"
-    )
-    statement.topics.add(Topic.objects.get(slug="gaza"))
-    insider = factories.organization(name="Only On The Draft", slug="only-on-the-draft")
-    Signature.objects.create(statement=statement, organization=insider)
-    Signature.objects.create(statement=statement, organization=Organization.objects.get(slug=ANCA))
-    return statement
 
 
 def test_drafts_never_appear_on_any_page_feed_or_sitemap(client, draft):
