@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -94,6 +95,7 @@ class Organization(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = OrganizationQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -155,6 +157,7 @@ class OtherName(models.Model):
         default=Kind.VARIANT,
         help_text="Acronym (e.g. ANCA), a former name, or another spelling a source printed.",
     )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["organization", "kind", "name"]

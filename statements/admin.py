@@ -3,10 +3,18 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
-from tracker.admin_tools import InlineFormSet, ModelAdmin, StackedInline, TabularInline
+from tracker.admin_tools import (
+    InlineFormSet,
+    ModelAdmin,
+    StackedInline,
+    TabularInline,
+    valid_key,
+)
 
 from . import partial_dates
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
+
+PART_HISTORY_LIMIT = 200  # entries for the statement's parts on its history page
 
 
 class CoverageLinkForm(forms.ModelForm):
@@ -167,6 +175,24 @@ class StatementAdmin(ModelAdmin):
                 ),
             )
         )
+
+    object_history_template = "admin/statements/statement/object_history.html"
+
+    def history_view(self, request, object_id, extra_context=None):
+        # The statement's own history, then its signatures', contacts', coverage's and
+        # quotes', newest first: one page shows everything that happened to the statement.
+        parts = []
+        if valid_key(object_id):
+            for model in (Signature, MediaContact, CoverageLink, Quote):
+                records = (
+                    model.history.filter(statement_id=object_id)
+                    .select_related("history_user")
+                    .order_by("-history_date")[:PART_HISTORY_LIMIT]
+                )
+                parts += [(model._meta, record) for record in records]
+        parts.sort(key=lambda item: item[1].history_date, reverse=True)
+        context = {"part_history": parts[:PART_HISTORY_LIMIT], **(extra_context or {})}
+        return super().history_view(request, object_id, context)
 
     @admin.display(description="leads", ordering="_lead_count")
     def lead_count(self, obj):

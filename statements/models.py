@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from organizations.models import Organization, normalize_name
 
@@ -43,6 +44,7 @@ class Topic(models.Model):
     description = models.TextField(blank=True, help_text="Optional public description.")
 
     objects = TopicQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -196,6 +198,7 @@ class Statement(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = StatementQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[topics])
 
     class Meta:
         ordering = ["-issued_on", "-id"]
@@ -261,6 +264,7 @@ class Signature(models.Model):
         null=True, blank=True, help_text="When it withdrew. The signature stays on record."
     )
     withdrawal_reason = models.TextField(blank=True, help_text="Public reason for withdrawing.")
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["statement", "position", "id"]
@@ -339,6 +343,7 @@ class MediaContact(models.Model):
         help_text="Untick to keep this contact to staff: it then never appears publicly.",
     )
     position = models.PositiveIntegerField(default=0, help_text="Order on the page.")
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["statement", "position", "id"]
@@ -396,6 +401,7 @@ class CoverageLink(models.Model):
         blank=True, help_text="Private to staff: never shown on public pages or in the API."
     )
     position = models.PositiveIntegerField(default=0, help_text="Order on the page.")
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["statement", "position", "id"]
@@ -452,6 +458,7 @@ class Quote(models.Model):
         help_text="The coverage item the quote appeared in.",
     )
     position = models.PositiveIntegerField(default=0, help_text="Order on the page.")
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["statement", "position", "id"]

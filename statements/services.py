@@ -195,8 +195,9 @@ def import_paths(paths: Iterable[str | Path]) -> ImportReport:
 class Record:
     """One mapping in a file: typed access to its keys, and errors that say where."""
 
-    def __init__(self, data, where: str):
+    def __init__(self, data, where: str, source: str = ""):
         self.where = where
+        self.source = source  # the file the record comes from
         if not isinstance(data, dict):
             raise ImportDataError(f"{where}: expected a mapping of fields, got {_kind(data)}.")
         self.data = data
@@ -298,7 +299,10 @@ class Record:
             return []
         if not isinstance(value, list):
             raise self.error(key, f"expected a list, got {_kind(value)}.")
-        return [Record(item, f"{self.where}: {key}[{index}]") for index, item in enumerate(value)]
+        return [
+            Record(item, f"{self.where}: {key}[{index}]", self.source)
+            for index, item in enumerate(value)
+        ]
 
     def texts(self, key: str) -> list[str]:
         value = self._get(key, False)
@@ -338,6 +342,11 @@ class Writer:
     def __init__(self, report: ImportReport):
         self.report = report
 
+    @staticmethod
+    def reason(record: Record) -> str:
+        """What the history of every row an import writes says: the file it came from."""
+        return f"Imported from {Path(record.source).name}"[:100]
+
     def save(self, obj: models.Model, values: dict, record: Record, exclude=()) -> bool:
         """Set `values` on `obj`, validate it, and save it only if something changed."""
         label = LABELS[type(obj)]
@@ -354,6 +363,7 @@ class Writer:
         if not adding and all(getattr(obj, name) == before[name] for name in values):
             self.report.unchanged[label] += 1
             return False
+        obj._change_reason = self.reason(record)
         try:
             with transaction.atomic():
                 obj.save()
@@ -362,19 +372,23 @@ class Writer:
         (self.report.created if adding else self.report.updated)[label] += 1
         return True
 
-    def delete(self, objs: Iterable[models.Model]):
+    def delete(self, objs: Iterable[models.Model], record: Record):
+        """Delete rows the file (`record`, their parent) no longer lists."""
         for obj in objs:
             self.report.deleted[LABELS[type(obj)]] += 1
+            obj._change_reason = self.reason(record)
             obj.delete()
 
-    def sync_by_position(self, model, existing: list, wanted: list[tuple[Record, dict]], **fixed):
+    def sync_by_position(
+        self, model, parent: Record, existing: list, wanted: list[tuple[Record, dict]], **fixed
+    ):
         """Match rows to the file's list in order: update in place, add the extra, drop the rest."""
         saved = []
         for index, (record, values) in enumerate(wanted):
             obj = existing[index] if index < len(existing) else model(**fixed)
             self.save(obj, {**values, "position": index + 1}, record)
             saved.append(obj)
-        self.delete(existing[len(wanted) :])
+        self.delete(existing[len(wanted) :], parent)
         return saved
 
 
@@ -407,7 +421,7 @@ def _collect(documents: list[Document], section: str) -> dict[str, Record]:
     records: dict[str, Record] = {}
     for document in documents:
         for index, item in enumerate(document.data.get(section) or []):
-            record = Record(item, f"{document.name}: {section}[{index}]")
+            record = Record(item, f"{document.name}: {section}[{index}]", document.name)
             slug = record.text("slug", required=True)
             record.where = f"{record.where} (slug “{slug}”)"
             if slug in records:
@@ -466,7 +480,7 @@ def _import_organization(writer: Writer, record: Record):
         seen.add(key)
         other_name = existing.pop(key, None) or OtherName(organization=organization)
         writer.save(other_name, item_values, item)
-    writer.delete(existing.values())
+    writer.delete(existing.values(), record)
 
 
 def _organization(record: Record, key: str, required: bool) -> Organization | None:
@@ -593,9 +607,9 @@ def _import_statement(writer: Writer, record: Record):
             writer.report.unchanged["statement"] -= 1
             writer.report.updated["statement"] += 1
 
-    _sync_signatures(writer, statement, signatures)
+    _sync_signatures(writer, record, statement, signatures)
     writer.sync_by_position(
-        MediaContact, list(statement.media_contacts.all()), contacts, statement=statement
+        MediaContact, record, list(statement.media_contacts.all()), contacts, statement=statement
     )
     # The database allows one first-reported item per statement; when the file moves the
     # flag to another item, clear it first so the items can be saved in any order.
@@ -606,18 +620,21 @@ def _import_statement(writer: Writer, record: Record):
         statement.coverage.filter(first_reported=True).update(first_reported=False)
         existing_coverage = list(statement.coverage.all())
     saved_coverage = writer.sync_by_position(
-        CoverageLink, existing_coverage, coverage, statement=statement
+        CoverageLink, record, existing_coverage, coverage, statement=statement
     )
     by_ref = {ref: saved_coverage[index] for ref, index in refs.items()}
     writer.sync_by_position(
         Quote,
+        record,
         list(statement.quotes.all()),
         [(item, {**values, "source": by_ref.get(source)}) for item, values, source in quotes],
         statement=statement,
     )
 
 
-def _sync_signatures(writer: Writer, statement: Statement, wanted: list[tuple[Record, dict]]):
+def _sync_signatures(
+    writer: Writer, record: Record, statement: Statement, wanted: list[tuple[Record, dict]]
+):
     existing = {sig.organization_id: sig for sig in statement.signatures.all()}
     seen: dict[int, Record] = {}
     for position, (item, values) in enumerate(wanted, start=1):
@@ -634,4 +651,4 @@ def _sync_signatures(writer: Writer, statement: Statement, wanted: list[tuple[Re
             values["joined_on"] = statement.issued_on
         signature = existing.pop(organization.pk, None) or Signature(statement=statement)
         writer.save(signature, values, item)
-    writer.delete(existing.values())
+    writer.delete(existing.values(), record)

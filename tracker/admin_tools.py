@@ -17,9 +17,11 @@ from functools import cached_property
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
+from simple_history.admin import SimpleHistoryAdmin
 
 _BIGINT = 2**63
 
@@ -178,11 +180,34 @@ class StackedInline(SafeForeignKeysMixin, admin.StackedInline):
     formset = InlineFormSet
 
 
-class ModelAdmin(SafeForeignKeysMixin, admin.ModelAdmin):
+class ModelAdmin(SafeForeignKeysMixin, SimpleHistoryAdmin):
+    """Every change is recorded (who, when, what) and can be reverted from "History"."""
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._atomic(
+            request, super().changeform_view, request, object_id, form_url, extra_context
+        )
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not valid_key(object_id):
+            raise Http404("No such record.")
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # Reverting goes through the same form, its checks and this same safety net, and
+        # needs the change permission: the library itself would let a viewer's POST save.
+        if not (valid_key(object_id) and valid_key(version_id)):
+            raise Http404("No such version.")
+        if request.method == "POST" and not self.has_change_permission(request):
+            raise PermissionDenied
+        return self._atomic(
+            request, super().history_form_view, request, object_id, version_id, extra_context
+        )
+
+    def _atomic(self, request, view, *args):
         try:
             with transaction.atomic():
-                return super().changeform_view(request, object_id, form_url, extra_context)
+                return view(*args)
         except IntegrityError:
             # The forms check every rule the database has; this is the last line of defence,
             # e.g. two rows swapping organisations in one save.
