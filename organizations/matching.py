@@ -54,13 +54,13 @@ class PastedLine:
 
 
 def parse_pasted_list(text: str) -> list[PastedLine]:
-    """One entry per line that names something; blank and noise-only lines are skipped."""
+    """One entry per line that names something; lines without a letter are skipped."""
     lines = []
     for number, raw in enumerate(text.splitlines(), start=1):
         name = _TRAILING.sub("", _LEADING.sub("", raw.strip()))
         name = normalize_name(name)
-        if not name or not any(ch.isalnum() for ch in name):
-            continue
+        if not any(ch.isalpha() for ch in name):
+            continue  # blank, or only bullets, numbers and punctuation
         printed = _PRINTED.match(name)
         base, acronym = (printed["name"], printed["acronym"].strip()) if printed else (name, "")
         lines.append(PastedLine(number, raw, name, normalize_name(base), acronym))

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.urls import path
+from django.utils import timezone
 
 from tracker.admin_tools import (
     InlineFormSet,
@@ -12,6 +14,7 @@ from tracker.admin_tools import (
 )
 
 from . import partial_dates
+from .admin_signatories import signatories_view
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
 
 PART_HISTORY_LIMIT = 200  # entries for the statement's parts on its history page
@@ -135,6 +138,22 @@ class QuoteInline(StackedInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class StatementForm(forms.ModelForm):
+    class Meta:
+        model = Statement
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
+
+    def clean(self):
+        data = super().clean()
+        if data.get("status") == Statement.Status.RETRACTED and not data.get("retraction_note"):
+            self.add_error(
+                "retraction_note",
+                "A retracted statement stays public with this note: say why and when it was "
+                "retracted.",
+            )
+        return data
+
+
 @admin.register(Statement)
 class StatementAdmin(ModelAdmin):
     list_display = [
@@ -177,6 +196,28 @@ class StatementAdmin(ModelAdmin):
         )
 
     object_history_template = "admin/statements/statement/object_history.html"
+    change_form_template = "admin/statements/statement/change_form.html"
+    form = StatementForm
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/signatories/",
+                self.admin_site.admin_view(self.signatories_view),
+                name="statements_statement_signatories",
+            ),
+            *super().get_urls(),
+        ]
+
+    def signatories_view(self, request, object_id):
+        return signatories_view(self, request, object_id)
+
+    def save_model(self, request, obj, form, change):
+        # Publishing records when: the first time a statement becomes public, unless staff
+        # gave the time themselves. Retracting keeps it; editing a public one does not set it.
+        if obj.is_public and obj.published_at is None and "status" in form.changed_data:
+            obj.published_at = timezone.now().replace(microsecond=0)  # as the form shows it
+        super().save_model(request, obj, form, change)
 
     def history_view(self, request, object_id, extra_context=None):
         # The statement's own history, then its signatures', contacts', coverage's and

@@ -2,6 +2,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import ExtractYear
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_cache_control
 
 from organizations.models import Organization
 from organizations.search import search_organizations
@@ -101,11 +102,12 @@ def statement_list(request):
 
 
 def statement_detail(request, slug):
-    statement = get_object_or_404(
-        Statement.objects.public().listed().with_public_parts(), slug=slug
-    )
+    # Staff who may view statements also see drafts here: the preview of the public page.
+    preview = request.user.is_staff and request.user.has_perm("statements.view_statement")
+    statements = Statement.objects.all() if preview else Statement.objects.public()
+    statement = get_object_or_404(statements.listed().with_public_parts(), slug=slug)
     signatures = list(statement.signatures.all())
-    return render(
+    response = render(
         request,
         "statements/statement_detail.html",
         {
@@ -115,8 +117,12 @@ def statement_detail(request, slug):
             "page_title": statement.title,
             "page_description": statement.ask or statement.summary or statement.title,
             "og_type": "article",
+            "draft_preview": not statement.is_public,
         },
     )
+    if not statement.is_public:
+        patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 def topic_list(request):

@@ -1,0 +1,364 @@
+"""
+Adding a list of signatories to a statement: from pasted text or a CSV file, through a
+preview in which staff confirm or change each line's organisation, to one transaction.
+
+Nothing here writes until `add_signatories`, and that writes everything or nothing. Every
+problem is reported against the line it comes from, as staff numbered it (the line of the
+paste, or of the CSV file counting its header).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils.text import slugify
+
+from organizations.matching import Match, Matcher, PastedLine, match_key, parse_pasted_list
+from organizations.models import Organization, OtherName, normalize_name
+
+from .models import Signature, Statement
+
+MAX_LINES = 5000
+MAX_TEXT = 1_000_000  # characters of pasted text, or of a decoded CSV file
+NAME_MAX = Organization._meta.get_field("name").max_length
+ACRONYM_MAX = Organization._meta.get_field("acronym").max_length
+CSV_COLUMNS = ("name", "acronym", "role", "joined_on", "withdrawn_on", "withdrawal_reason")
+
+
+class ListError(ValidationError):
+    """A problem with the list as a whole or with some of its lines; nothing is written."""
+
+
+@dataclass
+class Entry:
+    """One organisation of the list, with what its signature will say."""
+
+    line: PastedLine
+    role: str
+    joined_on: datetime.date
+    withdrawn_on: datetime.date | None = None
+    withdrawal_reason: str = ""
+
+    @property
+    def number(self) -> int:
+        return self.line.number
+
+
+def _line_error(number: int, message: str) -> str:
+    return f"Line {number}: {message}"
+
+
+def entries_from_text(text: str, *, role: str, joined_on: datetime.date) -> list[Entry]:
+    """One entry per pasted line that names something."""
+    _check_size(text)
+    lines = parse_pasted_list(text)
+    if not lines:
+        raise ListError("The list is empty: paste one organisation per line.", code="empty")
+    entries = [Entry(line, role, joined_on) for line in lines]
+    _check_entries(entries)
+    return entries
+
+
+def decode_csv(data: bytes) -> str:
+    """The file as text: UTF-8 (with or without a byte-order mark) only."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        number = data.count(b"\n", 0, exc.start) + 1
+        raise ListError(
+            _line_error(
+                number,
+                f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be read). "
+                "Save the spreadsheet as “CSV UTF-8” and upload it again.",
+            ),
+            code="encoding",
+        ) from None
+
+
+def entries_from_csv(text: str, *, role: str, joined_on: datetime.date) -> list[Entry]:
+    """
+    One entry per row of a CSV file whose first line names its columns: `name` (required),
+    and optionally `acronym`, `role`, `joined_on`, `withdrawn_on`, `withdrawal_reason`.
+    A row's role and dates, when given, replace the ones chosen on the form.
+    """
+    _check_size(text)
+    if "\x00" in text:
+        number = text.count("\n", 0, text.index("\x00")) + 1
+        raise ListError(_line_error(number, "contains a NUL byte."), code="nul")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None or not any(cell.strip() for cell in header):
+            raise ListError("The file is empty: its first line must name the columns.")
+        columns = [cell.strip().lower().replace(" ", "_") for cell in header]
+        unknown = [c for c in columns if c not in CSV_COLUMNS]
+        if unknown:
+            raise ListError(
+                _line_error(
+                    1,
+                    f"unknown column “{unknown[0]}”. The columns are: {', '.join(CSV_COLUMNS)}.",
+                ),
+                code="columns",
+            )
+        if "name" not in columns:
+            raise ListError(_line_error(1, "there is no “name” column."), code="columns")
+        repeated = [c for c in columns if columns.count(c) > 1]
+        if repeated:
+            raise ListError(_line_error(1, f"the column “{repeated[0]}” appears twice."))
+        entries, errors = [], []
+        start = 2  # the physical line a row starts on (a quoted cell may span lines)
+        for row in reader:
+            number, start = start, reader.line_num + 1
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(columns):
+                errors.append(
+                    _line_error(number, f"{len(row)} cells where the header has {len(columns)}.")
+                )
+                continue
+            try:
+                values = dict(zip(columns, row, strict=True))
+                entries.append(_csv_entry(number, values, role, joined_on))
+            except ListError as exc:
+                errors.extend(exc.messages)
+            if len(entries) > MAX_LINES:
+                raise ListError(f"The list has more than {MAX_LINES} rows; split it.")
+    except csv.Error as exc:
+        raise ListError(
+            _line_error(reader.line_num or 1, f"the file is not valid CSV ({exc}).")
+        ) from None
+    if errors:
+        raise ListError(errors)
+    if not entries:
+        raise ListError("The file has no rows below its header.", code="empty")
+    _check_entries(entries)
+    return entries
+
+
+def _csv_entry(number: int, row: dict, role: str, joined_on: datetime.date) -> Entry:
+    name = normalize_name(row["name"])
+    if not name:
+        raise ListError(_line_error(number, "the name is empty."))
+    acronym = normalize_name(row.get("acronym", ""))
+    printed = f"{name} ({acronym})" if acronym else name
+    line = PastedLine(number, ",".join(row.values()), printed, name, acronym)
+    row_role = row.get("role", "").strip().lower() or role
+    if row_role not in Signature.Role.values:
+        raise ListError(
+            _line_error(number, f"the role must be “lead” or “signatory”, not “{row_role}”.")
+        )
+
+    def date(key, default):
+        value = row.get(key, "").strip()
+        if not value:
+            return default
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            raise ListError(
+                _line_error(number, f"{key} “{value}” is not a date in the form YYYY-MM-DD.")
+            ) from None
+
+    reason = row.get("withdrawal_reason", "").strip()
+    entry = Entry(
+        line,
+        row_role,
+        date("joined_on", joined_on),
+        date("withdrawn_on", None),
+        reason,
+    )
+    if entry.withdrawn_on and entry.withdrawn_on < entry.joined_on:
+        raise ListError(
+            _line_error(
+                number,
+                f"withdrawn on {entry.withdrawn_on} is before joining on {entry.joined_on}.",
+            )
+        )
+    if reason and not entry.withdrawn_on:
+        raise ListError(_line_error(number, "a withdrawal reason needs a withdrawn_on date."))
+    return entry
+
+
+def _check_size(text: str):
+    if len(text) > MAX_TEXT:
+        raise ListError(f"The list is over {MAX_TEXT:,} characters; split it.", code="size")
+    if text.count("\n") > MAX_LINES * 3:
+        raise ListError(f"The list is over {MAX_LINES} lines; split it.", code="size")
+
+
+def _check_entries(entries: list[Entry]):
+    errors = []
+    if len(entries) > MAX_LINES:
+        raise ListError(f"The list has more than {MAX_LINES} names; split it.", code="size")
+    for entry in entries:
+        if len(entry.line.name) > NAME_MAX:
+            errors.append(_line_error(entry.number, f"the name is over {NAME_MAX} characters."))
+        if len(entry.line.acronym) > ACRONYM_MAX:
+            errors.append(
+                _line_error(entry.number, f"the acronym is over {ACRONYM_MAX} characters.")
+            )
+    if errors:
+        raise ListError(errors)
+
+
+# --- Preview and confirmation ----------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the preview: how it matched, and what confirming will do with it."""
+
+    entry: Entry
+    match: Match
+    already: Signature | None = None  # the statement's existing signature, if any
+
+    @property
+    def number(self):
+        return self.entry.number
+
+
+def preview(statement: Statement, entries: list[Entry]) -> list[Row]:
+    matches = Matcher().match_all([entry.line for entry in entries])
+    existing = {s.organization_id: s for s in statement.signatures.select_related("organization")}
+    return [
+        Row(entry, match, existing.get(match.organization.pk) if match.organization else None)
+        for entry, match in zip(entries, matches, strict=True)
+    ]
+
+
+@dataclass
+class Outcome:
+    added: list[Signature] = field(default_factory=list)
+    created: list[Organization] = field(default_factory=list)
+    skipped: list[Entry] = field(default_factory=list)  # already on the statement
+
+
+def check_choices(
+    statement: Statement, entries: list[Entry], choices: list[Organization | None]
+) -> list[str]:
+    """
+    Problems with the organisations staff chose (None: a new one, named as printed): the
+    same organisation on two lines, or a new organisation whose name is already taken.
+    """
+    errors = []
+    by_org: dict[object, list[int]] = defaultdict(list)
+    for entry, org in zip(entries, choices, strict=True):
+        key = org.pk if org is not None else ("new", match_key(entry.line.base_name))
+        by_org[key].append(entry.number)
+    for key, numbers in by_org.items():
+        if len(numbers) > 1:
+            what = "the same new organisation" if isinstance(key, tuple) else "one organisation"
+            listed = ", ".join(str(n) for n in numbers[:-1]) + f" and {numbers[-1]}"
+            errors.append(
+                f"Lines {listed} are {what}: it can sign only once. Remove the repeats "
+                "or choose another organisation."
+            )
+    new_names = {
+        entry.line.base_name.lower(): entry.number
+        for entry, org in zip(entries, choices, strict=True)
+        if org is None
+    }
+    if new_names:
+        taken = Organization.objects.filter(
+            name__in=[e.line.base_name for e, o in zip(entries, choices, strict=True) if o is None]
+        ).values_list("name", flat=True)
+        for name in taken:
+            number = new_names.get(name.lower())
+            if number is not None:
+                errors.append(
+                    _line_error(
+                        number,
+                        f"an organisation named “{name}” already exists; choose it instead "
+                        "of creating a new one.",
+                    )
+                )
+    return errors
+
+
+def add_signatories(
+    statement: Statement,
+    entries: list[Entry],
+    choices: list[Organization | None],
+    *,
+    reason: str,
+) -> Outcome:
+    """
+    Add every entry as a signature, in printed order after the existing ones, creating the
+    new organisations (printed name and acronym as other names). All or nothing; lines
+    whose organisation already signed are skipped, so adding the same list twice adds
+    nothing the second time.
+    """
+    errors = check_choices(statement, entries, choices)
+    if errors:
+        raise ListError(errors)
+    outcome = Outcome()
+    reason = reason[:100]
+    with transaction.atomic():
+        Statement.objects.select_for_update().filter(pk=statement.pk).first()
+        signed = set(statement.signatures.values_list("organization_id", flat=True))
+        position = statement.signatures.aggregate(last=Max("position"))["last"] or 0
+        for entry, organization in zip(entries, choices, strict=True):
+            if organization is not None and organization.pk in signed:
+                outcome.skipped.append(entry)
+                continue
+            if organization is None:
+                organization = _new_organization(entry.line, reason)
+                outcome.created.append(organization)
+            position += 1
+            signature = Signature(
+                statement=statement,
+                organization=organization,
+                role=entry.role,
+                name_as_printed=entry.line.name,
+                position=position,
+                joined_on=entry.joined_on,
+                withdrawn_on=entry.withdrawn_on,
+                withdrawal_reason=entry.withdrawal_reason,
+            )
+            _save(signature, entry, reason)
+            signed.add(organization.pk)
+            outcome.added.append(signature)
+    return outcome
+
+
+def _save(obj, entry: Entry, reason: str):
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise ListError(_line_error(entry.number, " ".join(exc.messages))) from None
+    obj._change_reason = reason
+    obj.save()
+
+
+def _new_organization(line: PastedLine, reason: str) -> Organization:
+    entry = Entry(line, Signature.Role.SIGNATORY, datetime.date.min)  # for error messages
+    organization = Organization(
+        name=line.base_name, slug=unique_slug(line.base_name), acronym=line.acronym
+    )
+    _save(organization, entry, reason)
+    other_names = []
+    if line.acronym:
+        other_names.append((line.acronym, OtherName.Kind.ACRONYM))
+    if line.name.lower() != line.base_name.lower():
+        other_names.append((line.name, OtherName.Kind.VARIANT))
+    for name, kind in other_names:
+        _save(OtherName(organization=organization, name=name, kind=kind), entry, reason)
+    return organization
+
+
+def unique_slug(name: str) -> str:
+    """A slug from the name, numbered when taken: "name", "name-2", "name-3"…"""
+    base = slugify(name)[:190].strip("-") or "organization"
+    taken = set(Organization.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
