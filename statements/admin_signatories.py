@@ -209,6 +209,7 @@ def signatories_view(model_admin, request, object_id):
         "choices_form": choices_form,
         "problems": problems,
         "carried": carried,
+        "role_label": Signature.Role(carried["role"]).label.lower() if carried else "",
         "media": media,
     }
     template = (

@@ -4,6 +4,8 @@ import pytest
 
 from statements.services import import_paths
 
+from .browser import chromium, page, site  # noqa: F401 - fixtures of the browser tests
+
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 

@@ -5,30 +5,10 @@ reader takes. Screenshots go to test-artifacts/screenshots/.
 """
 
 import json
-import os
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from statements.services import import_paths
-
-from .conftest import SEEDS
-
-# Playwright's synchronous API keeps an event loop running in this thread, which Django
-# would take for async code and refuse database access from; the tests are synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-ROOT = Path(__file__).resolve().parent.parent
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
-JOINT = "2025-11-12-azerbaijan-isf-gaza-joint-statement"
+from .browser import AXE, JOINT, SHOTS, VIEWPORTS
 
 PAGE_TYPES = {
     "home": "/",
@@ -40,29 +20,6 @@ PAGE_TYPES = {
     "topic": "/topics/gaza/",
     "search": "/search/?q=ANCA",
 }
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
-    assert AXE.exists(), "axe-core is missing: run `npm ci`"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def site(live_server, transactional_db):
-    import_paths([SEEDS])
-    return live_server.url
-
-
-@pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport=VIEWPORTS["desktop"])
-    yield context.new_page()
-    context.close()
 
 
 def axe_violations(page) -> list[dict]:

@@ -1,0 +1,92 @@
+"""
+An editor's day in a real headless Chromium: log in, create a statement, paste the raw CMEP
+list, confirm, publish and see every signatory on the public page; merge two duplicate
+organisations and follow the old address; revert an edit.
+"""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from organizations.models import Organization
+
+from .browser import SHOTS
+from .test_paste_matching import CMEP_SIGNATORIES, RAW_CMEP_LIST
+
+TITLE = "Letter on humanitarian access"
+
+
+@pytest.fixture
+def editor(site, page):
+    user = User.objects.create_user("editor", password="a long editor password", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editor"))
+    page.goto(f"{site}/admin/login/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("a long editor password")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{site}/admin/")
+    return page
+
+
+def test_an_editor_pastes_a_list_publishes_and_the_public_sees_every_signatory(editor, site):
+    page = editor
+    page.goto(f"{site}/admin/statements/statement/add/")
+    page.locator("#id_title").press_sequentially(TITLE)  # the slug fills in as one types
+    assert page.locator("#id_slug").input_value() == "letter-on-humanitarian-access"
+    page.locator("#id_issued_on").fill("2026-01-15")
+    page.get_by_role("button", name="Save and continue editing").first.click()
+    assert "was added successfully" in page.locator(".messagelist").inner_text()
+
+    page.get_by_role("link", name="Add signatories from a list").click()
+    page.get_by_label("Paste the list").fill(RAW_CMEP_LIST)
+    page.get_by_role("button", name="Preview matches").click()
+    rows = page.locator("#signatory-preview tbody tr")
+    assert rows.count() == 16
+    assert page.locator("#signatory-preview tbody tr.matched").count() == 16
+    hows = set(page.locator("#signatory-preview td.how").all_inner_texts())
+    assert hows <= {"exact name", "other name", "acronym"}
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "admin-signatory-preview.png"), full_page=True)
+    page.get_by_role("button", name="Add these signatories").first.click()
+    assert "Added 16 signatures." in page.locator(".messagelist").inner_text()
+
+    # A draft: the public cannot see it yet; the editor's preview can.
+    assert page.request.get(f"{site}/statements/letter-on-humanitarian-access/").ok
+    page.locator("#id_status").select_option("published")
+    page.get_by_role("button", name="Save and continue editing").first.click()
+    assert "was changed successfully" in page.locator(".messagelist").inner_text()
+
+    public = page.context.browser.new_page()
+    response = public.goto(f"{site}/statements/letter-on-humanitarian-access/")
+    assert response.status == 200
+    assert public.get_by_role("heading", level=1).inner_text() == TITLE
+    links = public.locator("h2#signatories + ol a, h2#signatories + ul a")
+    assert links.count() == 16
+    expected = [
+        (Organization.objects.get(slug=slug).get_absolute_url()) for slug in CMEP_SIGNATORIES
+    ]
+    assert [links.nth(i).get_attribute("href") for i in range(16)] == expected
+    assert links.first.inner_text() == "American Muslims for Palestine (AMP)"
+    public.close()
+
+
+def test_an_editor_reverts_an_edit_from_the_history(editor, site):
+    page = editor
+    org = Organization.objects.get(slug="codepink")
+    page.goto(f"{site}/admin/organizations/organization/{org.pk}/change/")
+    page.locator("#id_city").fill("Somewhere Wrong")
+    page.get_by_role("button", name="Save and continue editing").first.click()
+    assert page.locator("#id_city").input_value() == "Somewhere Wrong"
+
+    page.get_by_role("link", name="History").click()
+    changes = page.locator("#change-history").inner_text()
+    assert "Somewhere Wrong" in changes and "editor" in changes
+    # The second row is the version before the edit.
+    page.locator("#change-history tbody tr").nth(1).locator("a").first.click()
+    assert page.locator("#id_city").input_value() == ""
+    page.get_by_role("button", name="Revert").first.click()
+    assert re.search(r"changed successfully", page.locator(".messagelist").inner_text())
+    org.refresh_from_db()
+    assert org.city == ""
+    assert org.history.count() >= 3
