@@ -1,4 +1,5 @@
 from django.db.models import Count, Max, Min, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
@@ -14,6 +15,7 @@ from .serializers import (
     OrganizationListSerializer,
     TimelineEntrySerializer,
 )
+from .views import former_slug_redirect
 
 PUBLIC_SIGNATURE = Statement.public_filter("signatures__statement__")
 
@@ -78,6 +80,15 @@ class OrganizationViewSet(ReadOnlyViewSet):
                 last_signed_on=Max("signatures__statement__issued_on", filter=PUBLIC_SIGNATURE),
             ).prefetch_related("other_names")
         return queryset
+
+    def handle_exception(self, exc):
+        # The slug of an organisation merged into another redirects to the same endpoint of
+        # that one, here as on the public pages.
+        if isinstance(exc, Http404) and "slug" in self.kwargs:
+            redirect = former_slug_redirect(self.request, self.kwargs["slug"])
+            if redirect is not None:
+                return redirect
+        return super().handle_exception(exc)
 
     def positions(self, organization):
         """This organisation's signatures on public statements, filtered by the request."""

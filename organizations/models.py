@@ -1,5 +1,6 @@
 import re
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
@@ -126,6 +127,7 @@ class Organization(models.Model):
 
     def save(self, *args, **kwargs):
         self.clean()
+        self.check_slug_is_not_former()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -134,6 +136,33 @@ class Organization(models.Model):
     def clean(self):
         self.name = normalize_name(self.name)
         self.acronym = normalize_name(self.acronym)
+
+    def validate_unique(self, exclude=None):
+        super().validate_unique(exclude)
+        if not exclude or "slug" not in exclude:
+            self.check_slug_is_not_former()
+
+    def check_slug_is_not_former(self):
+        """
+        A slug that once belonged to a merged organisation keeps redirecting to the record it
+        was merged into, so no organisation may take it: one that does is most likely the
+        merged organisation entered again.
+        """
+        former = (
+            FormerSlug.objects.filter(slug=self.slug)
+            .exclude(organization_id=self.pk)
+            .select_related("organization")
+            .first()
+        )
+        if former is not None:
+            raise ValidationError(
+                {
+                    "slug": f"“{self.slug}” was the address of a record merged into "
+                    f"“{former.organization.name}”, and it redirects there. If this is the same "
+                    "organisation, use that record; otherwise choose another slug."
+                },
+                code="former_slug",
+            )
 
 
 class OtherName(models.Model):
@@ -187,3 +216,40 @@ class OtherName(models.Model):
 
     def clean(self):
         self.name = normalize_name(self.name)
+
+
+class FormerSlug(models.Model):
+    """
+    An address an organisation was known by before it was merged into another: its public
+    page, feed and API addresses redirect to the organisation it was merged into. A slug is
+    never both a current organisation's and a former one.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="former_slugs"
+    )
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="An old address (slug) that now redirects to this organisation's pages.",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = "former slug"
+
+    def __str__(self):
+        return self.slug
+
+    def save(self, *args, **kwargs):
+        self.clean()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        current = Organization.objects.filter(slug=self.slug).first()
+        if current is not None:
+            raise ValidationError(
+                {"slug": f"“{self.slug}” is the current address of “{current.name}”."},
+                code="current_slug",
+            )

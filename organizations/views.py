@@ -1,18 +1,60 @@
+import functools
 import math
 import string
 
 from django.db.models import Count, Max, Min
 from django.db.models.functions import ExtractYear, Upper
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from statements.models import Signature, Statement
 from statements.views import page_of
 
-from .models import Organization
+from .models import FormerSlug, Organization
 from .search import search_organizations
 
 POSITIONS_SHOWN = 50
 COSIGNERS_SHOWN = 10
+
+
+def former_slug_redirect(request, slug: str) -> HttpResponsePermanentRedirect | None:
+    """
+    A permanent redirect to the same address with the current slug of the organisation
+    `slug` was merged into, the query string kept; None if `slug` is no former slug of a
+    public organisation (a redirect to a staff-only one would reveal its address).
+    """
+    current = (
+        FormerSlug.objects.filter(slug=slug, organization__in=Organization.objects.public())
+        .values_list("organization__slug", flat=True)
+        .first()
+    )
+    if current is None:
+        return None
+    match = request.resolver_match
+    url = reverse(match.view_name, args=match.args, kwargs={**match.kwargs, "slug": current})
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
+
+
+def follows_former_slugs(view):
+    """
+    For a view of one organisation by its `slug`: where it finds no such organisation, an
+    address with the slug of a merged organisation redirects to the one it was merged into.
+    Only addresses that would be a 404 pay for the extra query.
+    """
+
+    @functools.wraps(view)
+    def wrapped(request, *args, slug, **kwargs):
+        try:
+            return view(request, *args, slug=slug, **kwargs)
+        except Http404:
+            redirect = former_slug_redirect(request, slug)
+            if redirect is None:
+                raise
+            return redirect
+
+    return wrapped
 
 
 def organization_list(request):
@@ -64,6 +106,7 @@ def timeline_svg(years: list[dict]) -> dict | None:
     return {"width": slot * len(span) + 20, "height": 140, "bar": slot * 0.7, "bars": bars}
 
 
+@follows_former_slugs
 def organization_detail(request, slug):
     organization = get_object_or_404(
         Organization.objects.public().with_public_statement_count().prefetch_related("other_names"),

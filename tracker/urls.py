@@ -52,7 +52,11 @@ urlpatterns = [
     path("topics/<slug:slug>/", statement_views.topic_detail, name="topic-detail"),
     path("search/", statement_views.search, name="search"),
     path("feeds/statements/", StatementFeed(), name="feed-statements"),
-    path("organizations/<slug:slug>/feed/", OrganizationFeed(), name="feed-organization"),
+    path(
+        "organizations/<slug:slug>/feed/",
+        organization_views.follows_former_slugs(OrganizationFeed()),
+        name="feed-organization",
+    ),
     path("topics/<slug:slug>/feed/", TopicFeed(), name="feed-topic"),
     path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("admin/", admin.site.urls),

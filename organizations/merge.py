@@ -1,0 +1,213 @@
+"""
+Merging two records of one organisation into one.
+
+The kept record receives everything the other one had: its signatures, other names, media
+contacts, quotes and former slugs. The other record's name, acronym and slug are recorded on
+the kept one (as a former name, an acronym and a former slug that redirects), blank details of
+the kept record are filled from the other, and the other record is deleted. Every row written
+carries the reason "Merged “X” into “Y”" in its history.
+
+Where both records signed the same statement, the kept record's signature stays, with the
+earlier of the two dates joined and the lead role if either was a lead sponsor (in the lead's
+place in the printed list); its withdrawal, if any, is left as it was. The other signature is
+deleted, and the name it was printed under is recorded as a variant name of the kept record.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from statements.models import MediaContact, Quote, Signature, Statement
+
+from .models import FormerSlug, Organization, OtherName, normalize_name
+
+# Details of the kept record that are filled from the other record when blank.
+FILLED_FIELDS = ["acronym", "kind", "website", "description", "country", "city", "founded_year"]
+
+
+@dataclass
+class MergeReport:
+    kept: Organization
+    merged_name: str
+    merged_slug: str
+    signatures_moved: int = 0
+    # Statements both had signed: the two signatures became one.
+    combined_on: list[str] = field(default_factory=list)
+    other_names_moved: int = 0
+    other_names_added: list[str] = field(default_factory=list)
+    # Names the kept record already had, or that equal its own name.
+    other_names_dropped: list[str] = field(default_factory=list)
+    media_contacts_moved: int = 0
+    quotes_moved: int = 0
+    former_slugs: list[str] = field(default_factory=list)  # all now redirecting to `kept`
+    filled: list[str] = field(default_factory=list)  # fields of `kept` filled from the other
+
+    def summary(self) -> str:
+        counts = [
+            (self.signatures_moved, "signature(s) moved"),
+            (len(self.combined_on), "signature(s) on statements both had signed combined"),
+            (self.other_names_moved + len(self.other_names_added), "other name(s) added"),
+            (len(self.other_names_dropped), "other name(s) it already had dropped"),
+            (self.media_contacts_moved, "media contact(s) moved"),
+            (self.quotes_moved, "quote(s) moved"),
+        ]
+        parts = [f"{count} {what}" for count, what in counts if count]
+        parts.append(f"its old address “{self.merged_slug}” now redirects here")
+        return f"Merged “{self.merged_name}” into “{self.kept.name}”: " + "; ".join(parts) + "."
+
+
+def merge_reason(*, keep: Organization, other: Organization) -> str:
+    """The change reason on every history entry of a merge (history keeps 100 characters)."""
+    reason = f"Merged “{other.name}” into “{keep.name}”"
+    return reason if len(reason) <= 100 else reason[:99] + "…"
+
+
+def shared_statements(a: Organization, b: Organization):
+    """The statements both organisations signed."""
+    return Statement.objects.filter(signatures__organization=a).filter(signatures__organization=b)
+
+
+def parts_count(organization: Organization) -> dict[str, int]:
+    """How much a merge would move away from `organization`."""
+    return {
+        "signatures": organization.signatures.count(),
+        "other_names": organization.other_names.count(),
+        "media_contacts": organization.media_contacts.count(),
+        "quotes": organization.quotes.count(),
+        "former_slugs": organization.former_slugs.count(),
+    }
+
+
+def merge_organizations(*, keep: Organization, other: Organization) -> MergeReport:
+    """
+    Merge `other` into `keep` (see the module's docstring) in one transaction, and delete
+    `other`. Keyword-only, since the two are easily swapped and the swap is not harmless.
+    """
+    if keep.pk is None or other.pk is None:
+        raise ValidationError("Both organisations must be saved before they can be merged.")
+    if keep.pk == other.pk:
+        raise ValidationError("An organisation cannot be merged into itself.")
+    with transaction.atomic():
+        locked = {
+            org.pk: org
+            for org in Organization.objects.select_for_update()
+            .filter(pk__in=[keep.pk, other.pk])
+            .order_by("pk")
+        }
+        if len(locked) != 2:
+            raise ValidationError(
+                "One of the two organisations no longer exists: it may have just been merged "
+                "or deleted."
+            )
+        return _Merge(locked[keep.pk], locked[other.pk]).run()
+
+
+class _Merge:
+    def __init__(self, keep: Organization, other: Organization):
+        self.keep = keep
+        self.other = other
+        self.reason = merge_reason(keep=keep, other=other)
+        self.report = MergeReport(kept=keep, merged_name=other.name, merged_slug=other.slug)
+        self.taken_names = {keep.name.lower()} | {
+            name.lower() for name in keep.other_names.values_list("name", flat=True)
+        }
+
+    def run(self) -> MergeReport:
+        printed_names = self.move_signatures()
+        self.move_other_names()
+        self.add_name(self.other.name, OtherName.Kind.FORMER)
+        self.add_name(self.other.acronym, OtherName.Kind.ACRONYM)
+        for name in printed_names:
+            self.add_name(name, OtherName.Kind.VARIANT)
+        for model, counter in ((MediaContact, "media_contacts_moved"), (Quote, "quotes_moved")):
+            for row in model.objects.filter(organization=self.other).order_by("pk"):
+                row.organization = self.keep
+                self.save(row)
+                setattr(self.report, counter, getattr(self.report, counter) + 1)
+        for former in FormerSlug.objects.filter(organization=self.other).order_by("pk"):
+            former.organization = self.keep
+            self.save(former)
+        self.fill_blanks()
+        self.save(self.keep)  # so that the kept record's own history shows the merge
+
+        old_slug = self.other.slug
+        self.other._change_reason = self.reason
+        self.other.delete()
+        # Only now that no organisation has it can the old slug become a former one.
+        self.save(FormerSlug(organization=self.keep, slug=old_slug))
+        self.report.former_slugs = list(
+            self.keep.former_slugs.order_by("slug").values_list("slug", flat=True)
+        )
+        return self.report
+
+    def save(self, obj):
+        obj._change_reason = self.reason
+        obj.save()
+
+    def delete(self, obj):
+        obj._change_reason = self.reason
+        obj.delete()
+
+    def move_signatures(self) -> list[str]:
+        """Move the other's signatures; returns the names it was printed under where both signed."""
+        kept = {sig.statement_id: sig for sig in Signature.objects.filter(organization=self.keep)}
+        printed_names = []
+        moving = Signature.objects.filter(organization=self.other).select_related("statement")
+        for signature in moving.order_by("statement__issued_on", "pk"):
+            mine = kept.get(signature.statement_id)
+            if mine is None:
+                # Blank means "the organisation's name": keep the name the statement printed.
+                signature.name_as_printed = signature.name_as_printed or self.other.name
+                signature.organization = self.keep
+                self.save(signature)
+                self.report.signatures_moved += 1
+                continue
+            printed_names.append(signature.name_as_printed or self.other.name)
+            self.delete(signature)
+            mine.joined_on = min(mine.joined_on, signature.joined_on)
+            if signature.role == Signature.Role.LEAD and mine.role != Signature.Role.LEAD:
+                mine.role = Signature.Role.LEAD
+                mine.position = signature.position
+            self.save(mine)
+            self.report.combined_on.append(signature.statement.title)
+        return printed_names
+
+    def move_other_names(self):
+        for other_name in OtherName.objects.filter(organization=self.other).order_by("pk"):
+            key = other_name.name.lower()
+            if key not in self.taken_names:
+                other_name.organization = self.keep
+                try:
+                    with transaction.atomic():
+                        self.save(other_name)
+                except IntegrityError:  # the database compares case a little differently
+                    other_name.organization = self.other
+                else:
+                    self.taken_names.add(key)
+                    self.report.other_names_moved += 1
+                    continue
+            self.report.other_names_dropped.append(other_name.name)
+            self.delete(other_name)
+
+    def add_name(self, name: str, kind: str):
+        name = normalize_name(name)
+        if not name or name.lower() in self.taken_names:
+            return
+        try:
+            with transaction.atomic():
+                self.save(OtherName(organization=self.keep, name=name, kind=kind))
+        except IntegrityError:
+            return
+        self.taken_names.add(name.lower())
+        self.report.other_names_added.append(name)
+
+    def fill_blanks(self):
+        for name in FILLED_FIELDS:
+            value = getattr(self.other, name)
+            if getattr(self.keep, name) in ("", None) and value not in ("", None):
+                setattr(self.keep, name, value)
+                self.report.filled.append(name)
+        if self.other.notes:
+            note = f"From “{self.other.name}” (merged into this record): {self.other.notes}"
+            self.keep.notes = f"{self.keep.notes}\n\n{note}" if self.keep.notes else note

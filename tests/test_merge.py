@@ -1,0 +1,460 @@
+"""
+One organisation, one record: staff find likely duplicates, merge two records into one, and
+the merged record's old addresses redirect to the one kept.
+"""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from organizations.duplicates import find_duplicates
+from organizations.merge import merge_organizations
+from organizations.models import FormerSlug, Organization, OtherName
+from statements.models import MediaContact, Quote, Signature, Statement
+
+from . import factories
+from .admin_forms import form_data
+
+pytestmark = pytest.mark.django_db
+
+MERGE = reverse("admin:organizations_organization_merge")
+DUPLICATES = reverse("admin:organizations_organization_duplicates")
+CHANGELIST = reverse("admin:organizations_organization_changelist")
+JOINT = "2025-11-12-azerbaijan-isf-gaza-joint-statement"
+
+
+@pytest.fixture
+def anca(seeded):
+    return Organization.objects.get(slug="armenian-national-committee-of-america")
+
+
+@pytest.fixture
+def cmep(seeded):
+    return Organization.objects.get(slug="churches-for-middle-east-peace")
+
+
+@pytest.fixture
+def duplicate(seeded):
+    """
+    A second record of CMEP, entered by mistake: it signed a statement of its own (printed
+    under its name), has an other name, a media contact and a quote, and an address of its own.
+    """
+    org = factories.organization(
+        name="Churches for Middle East Peace Inc",
+        slug="cmep-inc",
+        acronym="CMEP DC",
+        website="https://cmep.example.org/",
+        notes="Entered from a press list.",
+    )
+    OtherName.objects.create(organization=org, name="Churches for ME Peace", kind="variant")
+    statement = factories.statement(slug="later-letter", title="A later letter")
+    Signature.objects.create(statement=statement, organization=org, position=1)
+    MediaContact.objects.create(statement=statement, organization=org, email="press@example.org")
+    Quote.objects.create(statement=statement, organization=org, speaker="S", text="Words.")
+    return org
+
+
+def other_names(org) -> dict[str, str]:
+    return dict(org.other_names.values_list("name", "kind"))
+
+
+def member(client, django_user_model, role: str) -> Client:
+    user = django_user_model.objects.create_user(role.lower(), password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    client.force_login(user)
+    return client
+
+
+def messages_on(response) -> str:
+    return " ".join(str(message) for message in response.context["messages"])
+
+
+# The merge itself
+
+
+def test_merging_moves_signatures_names_contacts_and_quotes(cmep, duplicate):
+    before = cmep.signatures.count()
+    report = merge_organizations(keep=cmep, other=duplicate)
+
+    assert not Organization.objects.filter(pk=duplicate.pk).exists()
+    signature = Signature.objects.get(statement__slug="later-letter")
+    assert signature.organization == cmep
+    # The statement still prints the name it was signed under.
+    assert signature.printed_name == "Churches for Middle East Peace Inc"
+    assert cmep.signatures.count() == before + 1
+    assert MediaContact.objects.get(email="press@example.org").organization == cmep
+    assert Quote.objects.get(text="Words.").organization == cmep
+    assert other_names(cmep) == {
+        "CMEP": "acronym",
+        "CMEP DC": "acronym",
+        "Churches for ME Peace": "variant",
+        "Churches for Middle East Peace Inc": "former",
+    }
+    assert list(cmep.former_slugs.values_list("slug", flat=True)) == ["cmep-inc"]
+    cmep.refresh_from_db()
+    assert cmep.website == "https://cmep.example.org/"  # blank on the kept record: filled
+    assert "Entered from a press list." in cmep.notes
+    assert report.signatures_moved == 1 and report.media_contacts_moved == 1
+    assert report.quotes_moved == 1 and report.combined_on == []
+
+
+def test_where_both_signed_one_signature_stays_with_the_earlier_date_and_the_lead_role(anca):
+    joint = Statement.objects.get(slug=JOINT)
+    other = factories.organization(name="Armenian Natl. Committee", slug="anc-america")
+    Signature.objects.create(
+        statement=joint,
+        organization=other,
+        name_as_printed="ANC of America",
+        joined_on=datetime.date(2025, 11, 10),
+        position=30,
+    )
+    signatures = joint.signatures.count()
+
+    report = merge_organizations(keep=anca, other=other)
+
+    assert joint.signatures.count() == signatures - 1
+    kept = joint.signatures.get(organization=anca)
+    assert (kept.role, kept.joined_on, kept.position) == ("lead", datetime.date(2025, 11, 10), 2)
+    assert kept.name_as_printed == "Armenian National Committee of America (ANCA)"
+    assert other_names(anca)["ANC of America"] == "variant"
+    assert other_names(anca)["Armenian Natl. Committee"] == "former"
+    assert report.combined_on == [joint.title]
+
+
+def test_a_lead_signature_of_the_merged_record_makes_the_kept_one_lead(db):
+    statement = factories.statement()
+    keep = factories.organization(name="Keep")
+    other = factories.organization(name="Other")
+    Signature.objects.create(statement=statement, organization=other, role="lead", position=1)
+    Signature.objects.create(statement=statement, organization=keep, position=7)
+
+    merge_organizations(keep=keep, other=other)
+
+    signature = statement.signatures.get()
+    assert (signature.organization, signature.role, signature.position) == (keep, "lead", 1)
+    assert other_names(keep) == {"Other": "former"}  # its printed name: its own name
+
+
+def test_names_the_kept_record_has_already_are_not_added_twice(anca):
+    other = factories.organization(name="anca", slug="anca-old", acronym="ANCA")
+    OtherName.objects.create(organization=other, name="armenian national committee of america")
+    OtherName.objects.create(organization=other, name="ANCA Western Region", kind="variant")
+
+    report = merge_organizations(keep=anca, other=other)
+
+    assert other_names(anca) == {"ANCA": "acronym", "ANCA Western Region": "variant"}
+    assert report.other_names_dropped == ["armenian national committee of america"]
+
+
+def test_merging_an_organisation_that_signed_nothing(cmep):
+    empty = factories.organization(name="CMEP Washington Office", slug="cmep-washington")
+    signatures = Signature.objects.count()
+
+    merge_organizations(keep=cmep, other=empty)
+
+    assert not Organization.objects.filter(slug="cmep-washington").exists()
+    assert FormerSlug.objects.get(slug="cmep-washington").organization == cmep
+    assert other_names(cmep)["CMEP Washington Office"] == "former"
+    assert Signature.objects.count() == signatures
+
+
+def test_former_slugs_of_the_merged_record_move_too(cmep, duplicate):
+    older = factories.organization(name="CMEP Old", slug="cmep-old")
+    merge_organizations(keep=duplicate, other=older)
+    merge_organizations(keep=cmep, other=duplicate)
+    assert sorted(cmep.former_slugs.values_list("slug", flat=True)) == ["cmep-inc", "cmep-old"]
+
+
+def test_an_organisation_cannot_be_merged_into_itself(cmep):
+    before = cmep.signatures.count()
+    with pytest.raises(ValidationError, match="cannot be merged into itself"):
+        merge_organizations(keep=cmep, other=Organization.objects.get(pk=cmep.pk))
+    assert Organization.objects.filter(pk=cmep.pk).exists()
+    assert cmep.signatures.count() == before
+    assert not FormerSlug.objects.exists()
+
+
+def test_every_change_of_a_merge_carries_its_reason_in_history(cmep, duplicate):
+    merge_organizations(keep=cmep, other=duplicate)
+    reason = "Merged “Churches for Middle East Peace Inc” into “Churches for Middle East Peace”"
+    signature = Signature.objects.get(statement__slug="later-letter")
+    assert signature.history.first().history_change_reason == reason
+    deleted = Organization.history.filter(id=duplicate.pk).first()
+    assert (deleted.history_type, deleted.history_change_reason) == ("-", reason)
+    assert cmep.history.first().history_change_reason == reason
+    assert FormerSlug.history.get(slug="cmep-inc").history_change_reason == reason
+    added = OtherName.history.filter(name="Churches for Middle East Peace Inc").first()
+    assert added.history_change_reason == reason
+    assert MediaContact.history.filter(email="press@example.org").first().history_change_reason == (
+        reason
+    )
+
+
+def test_a_long_merge_reason_is_cut_to_fit_history(db):
+    keep = factories.organization(name="K" * 90)
+    other = factories.organization(name="O" * 90)
+    merge_organizations(keep=keep, other=other)
+    reason = keep.history.first().history_change_reason
+    assert len(reason) == 100 and reason.startswith("Merged “OOO") and reason.endswith("…")
+
+
+def test_a_former_slug_cannot_be_taken_by_another_organisation(staff_client, cmep, duplicate):
+    merge_organizations(keep=cmep, other=duplicate)
+    add = reverse("admin:organizations_organization_add")
+    data = {**form_data(staff_client.get(add).content.decode()), "name": "New", "slug": "cmep-inc"}
+    response = staff_client.post(add, data)
+    assert response.status_code == 200
+    assert (
+        "“cmep-inc” was the address of a record merged into “Churches for Middle East Peace”"
+        in (response.content.decode())
+    )
+    assert not Organization.objects.filter(slug="cmep-inc").exists()
+
+
+# Old addresses redirect
+
+
+@pytest.fixture
+def merged(cmep, duplicate):
+    merge_organizations(keep=cmep, other=duplicate)
+    return cmep
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/organizations/cmep-inc/", "/organizations/churches-for-middle-east-peace/"),
+        ("/organizations/cmep-inc/feed/", "/organizations/churches-for-middle-east-peace/feed/"),
+        (
+            "/api/v1/organizations/cmep-inc/",
+            "/api/v1/organizations/churches-for-middle-east-peace/",
+        ),
+        (
+            "/api/v1/organizations/cmep-inc/timeline/?topic=gaza&format=csv",
+            "/api/v1/organizations/churches-for-middle-east-peace/timeline/?topic=gaza&format=csv",
+        ),
+        (
+            "/api/v1/organizations/cmep-inc/cosigners/?issued_after=2025-01-01",
+            "/api/v1/organizations/churches-for-middle-east-peace/cosigners/"
+            "?issued_after=2025-01-01",
+        ),
+    ],
+)
+def test_the_merged_records_addresses_redirect_to_the_kept_one(client, merged, old, new):
+    response = client.get(old)
+    assert response.status_code == 301
+    assert response["Location"] == new
+    assert client.get(new).status_code == 200
+
+
+def test_unknown_slugs_and_current_slugs_are_not_redirected(client, merged):
+    assert client.get("/organizations/no-such-organisation/").status_code == 404
+    assert client.get("/api/v1/organizations/no-such-organisation/").status_code == 404
+    assert client.get("/organizations/churches-for-middle-east-peace/").status_code == 200
+
+
+def test_an_old_slug_of_an_organisation_known_only_from_drafts_is_not_found(client, draft):
+    insider = Organization.objects.get(slug="only-on-the-draft")
+    merge_organizations(keep=insider, other=factories.organization(slug="insider-old"))
+    assert client.get("/organizations/insider-old/").status_code == 404
+    assert client.get("/api/v1/organizations/insider-old/").status_code == 404
+
+
+# Likely duplicates
+
+
+def test_the_seed_data_has_no_likely_duplicates(seeded):
+    assert find_duplicates().pairs == []
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "reason"),
+    [
+        ({"name": "The Peace Council & Friends"}, {"name": "Peace Council and Friends, Inc."},
+         "Same name, apart from case, punctuation"),
+        ({"name": "Just Foreign Policy"}, {"name": "Just Foriegn Policy"}, "Similar names"),
+        ({"name": "Peace Action Network"}, {"name": "PAN"}, "is an other name or acronym of"),
+        ({"name": "Women for Peace", "acronym": "WFP"}, {"name": "World Food Programme",
+         "acronym": "W.F.P."}, "Same acronym, “WFP”"),
+        ({"name": "Justice Network", "acronym": "JN"}, {"name": "Justice Now",
+         "acronym": "JN Action"}, "Similar acronyms, “JN” and “JN Action”"),
+    ],
+)  # fmt: skip
+def test_likely_duplicates_and_why(db, first, second, reason):
+    a = factories.organization(**first)
+    b = factories.organization(**second)
+    if first["name"] == "Peace Action Network":
+        OtherName.objects.create(organization=a, name="PAN", kind="acronym")
+    factories.organization(name="Something Else Entirely")
+    [pair] = find_duplicates().pairs
+    assert {pair.first, pair.second} == {a, b}
+    assert reason in "; ".join(pair.reasons)
+
+
+def test_the_duplicates_page_lists_planted_duplicates_with_a_merge_link(staff_client, cmep):
+    inc = factories.organization(name="Churches for Middle East Peace Inc", slug="cmep-inc")
+    acronym = factories.organization(name="CMEP", slug="cmep")
+    changelist = staff_client.get(CHANGELIST).content.decode()
+    assert f'href="{DUPLICATES}">Likely duplicates</a>' in changelist
+
+    page = staff_client.get(DUPLICATES).content.decode()
+
+    assert "2 pairs, most likely first." in page
+    rows = page.split("<tbody>")[1].split("</tr>")
+    inc_row = next(row for row in rows if "cmep-inc" in row)
+    assert "Same name, apart from case, punctuation, “The”, “&amp;” or “Inc.”" in inc_row
+    assert "<td>5</td>" in inc_row and "<td>0</td>" in inc_row  # signatures each
+    assert f'href="{MERGE}?a={cmep.pk}&amp;b={inc.pk}">Merge…</a>' in inc_row
+    acronym_row = next(row for row in rows if "<code>cmep</code>" in row)
+    assert "“CMEP” is an other name or acronym of “Churches for Middle East Peace”" in acronym_row
+    assert f'href="{MERGE}?a={cmep.pk}&amp;b={acronym.pk}">Merge…</a>' in acronym_row
+
+
+def test_the_duplicates_page_costs_the_same_whatever_the_number_of_organisations(staff_client, db):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert staff_client.get(DUPLICATES).status_code == 200
+        return len(ctx.captured_queries)
+
+    for n in range(3):
+        factories.organization(name=f"Peace Network {n}")
+    few = queries()
+    for n in range(3, 40):
+        factories.organization(name=f"Peace Network {n}", acronym="PN")
+    # Session, user, organisations, other names, signature counts of the pairs shown.
+    assert queries() == few
+
+
+# Merging in the admin
+
+
+def test_an_editor_merges_two_records_from_the_confirm_page(client, django_user_model, merged_pair):
+    cmep, inc = merged_pair
+    editor = member(client, django_user_model, "Editor")
+    page = editor.get(MERGE, {"a": cmep.pk, "b": inc.pk})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Keep “Churches for Middle East Peace”" in html and "cmep-inc" in html
+    assert "Signed by both: 1 statement" in html and "A later letter" in html
+    data = form_data(html)
+    assert data == {"a": str(cmep.pk), "b": str(inc.pk), "keep": "a"}  # more signatures: kept
+
+    response = editor.post(MERGE, data, follow=True)
+
+    assert response.redirect_chain == [
+        (reverse("admin:organizations_organization_change", args=[cmep.pk]), 302)
+    ]
+    assert "Merged “Churches for Middle East Peace Inc” into “Churches for Middle East Peace”" in (
+        messages_on(response)
+    )
+    assert not Organization.objects.filter(pk=inc.pk).exists()
+    assert cmep.signatures.filter(statement__slug="later-letter").count() == 1
+    assert cmep.history.first().history_user.username == "editor"
+    assert "<code>cmep-inc</code>" in response.content.decode()  # the former slug, shown
+
+
+@pytest.fixture
+def merged_pair(cmep, duplicate):
+    """CMEP and its duplicate, both on one statement."""
+    statement = Statement.objects.get(slug="later-letter")
+    Signature.objects.create(statement=statement, organization=cmep, position=2)
+    return cmep, duplicate
+
+
+def test_staff_choose_which_record_to_keep(staff_client, cmep, duplicate):
+    response = staff_client.post(MERGE, {"a": cmep.pk, "b": duplicate.pk, "keep": "b"})
+    assert response["Location"] == reverse(
+        "admin:organizations_organization_change", args=[duplicate.pk]
+    )
+    assert not Organization.objects.filter(pk=cmep.pk).exists()
+    duplicate.refresh_from_db()
+    assert duplicate.signatures.count() == 6
+    assert FormerSlug.objects.get(slug="churches-for-middle-east-peace").organization == duplicate
+
+
+def test_a_viewer_cannot_merge_or_see_the_merge_pages(client, django_user_model, cmep, duplicate):
+    viewer = member(client, django_user_model, "Viewer")
+    assert viewer.get(CHANGELIST).status_code == 200
+    assert "Likely duplicates" not in viewer.get(CHANGELIST).content.decode()
+    assert viewer.get(DUPLICATES).status_code == 403
+    assert viewer.get(MERGE, {"a": cmep.pk, "b": duplicate.pk}).status_code == 403
+    response = viewer.post(MERGE, {"a": cmep.pk, "b": duplicate.pk, "keep": "a"})
+    assert response.status_code == 403
+    assert Organization.objects.filter(pk=duplicate.pk).exists()
+
+
+def test_the_merge_is_a_post_with_a_csrf_token(django_user_model, cmep, duplicate):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(django_user_model.objects.create_superuser("admin", "a@b.org", "pw"))
+    response = client.post(MERGE, {"a": cmep.pk, "b": duplicate.pk, "keep": "a"})
+    assert response.status_code == 403
+    assert Organization.objects.filter(pk=duplicate.pk).exists()
+
+
+def action(client, ids):
+    return client.post(
+        CHANGELIST, {"action": "merge_selected", "_selected_action": ids}, follow=False
+    )
+
+
+def test_the_merge_action_opens_the_confirm_page_for_two_selected(staff_client, cmep, duplicate):
+    response = action(staff_client, [duplicate.pk, cmep.pk])
+    assert response.status_code == 302
+    assert response["Location"] == f"{MERGE}?a={cmep.pk}&b={duplicate.pk}"
+    assert Organization.objects.filter(pk=duplicate.pk).exists()
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_the_merge_action_wants_exactly_two(staff_client, cmep, duplicate, anca, count):
+    ids = [cmep.pk, duplicate.pk, anca.pk][:count]
+    response = staff_client.post(
+        CHANGELIST, {"action": "merge_selected", "_selected_action": ids}, follow=True
+    )
+    assert "Select exactly two organisations to merge." in messages_on(response)
+    assert Organization.objects.filter(pk=duplicate.pk).exists()
+
+
+BAD_INPUT = [
+    ({}, "Choose two organisations to merge."),
+    ({"a": "{cmep}"}, "Choose two organisations to merge."),
+    ({"a": "abc", "b": "{cmep}"}, "“abc” is not the id of an organisation."),
+    ({"a": "{cmep}", "b": str(2**63)}, f"“{2**63}” is not the id of an organisation."),
+    ({"a": "{cmep}", "b": "{cmep}"}, "Choose two different organisations"),
+    ({"a": "{cmep}", "b": "999999"}, "There is no organisation with id 999999"),
+    ({"a": "{cmep}", "b": str(2**63 - 1)}, f"There is no organisation with id {2**63 - 1}"),
+    ({"a": "{cmep}", "b": "-1"}, "There is no organisation with id -1"),
+]
+
+
+@pytest.mark.parametrize(("params", "message"), BAD_INPUT)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_bad_input_is_refused_with_a_message_and_changes_nothing(
+    staff_client, cmep, duplicate, params, message, method
+):
+    params = {key: value.format(cmep=cmep.pk) for key, value in params.items()}
+    if method == "post":
+        params["keep"] = "a"
+    organizations = Organization.objects.count()
+    response = getattr(staff_client, method)(MERGE, params, follow=True)
+    assert response.redirect_chain == [(CHANGELIST, 302)]
+    assert message in messages_on(response)
+    assert Organization.objects.count() == organizations
+    assert not FormerSlug.objects.exists()
+
+
+@pytest.mark.parametrize("keep", [None, "", "c", str(2**63)])
+def test_a_merge_without_a_choice_of_record_to_keep_changes_nothing(
+    staff_client, cmep, duplicate, keep
+):
+    data = {"a": cmep.pk, "b": duplicate.pk}
+    if keep is not None:
+        data["keep"] = keep
+    response = staff_client.post(MERGE, data, follow=True)
+    assert "Choose which record to keep." in messages_on(response)
+    assert Organization.objects.filter(pk=duplicate.pk).exists()
