@@ -22,7 +22,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
-from organizations.models import Organization, OtherName, normalize_name
+from organizations.models import FormerSlug, Organization, OtherName, normalize_name
 
 from . import partial_dates
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
@@ -468,7 +468,13 @@ def _import_organization(writer: Writer, record: Record):
         item.check_no_unknown_keys()
     record.check_no_unknown_keys()
 
-    organization = Organization.objects.filter(slug=slug).first() or Organization(slug=slug)
+    organization = Organization.objects.filter(slug=slug).first()
+    if organization is None and FormerSlug.objects.filter(slug=slug).exists():
+        # Staff merged this organisation into another since the file was written: the
+        # merged record stands, and references to the old slug follow it (below).
+        writer.report.unchanged[LABELS[Organization]] += 1
+        return
+    organization = organization or Organization(slug=slug)
     writer.save(organization, values, record)
 
     existing = {name.name.lower(): name for name in organization.other_names.all()}
@@ -487,7 +493,10 @@ def _organization(record: Record, key: str, required: bool) -> Organization | No
     slug = record.text(key, required=required)
     if not slug:
         return None
-    organization = Organization.objects.filter(slug=slug).first()
+    organization = (
+        Organization.objects.filter(slug=slug).first()
+        or Organization.objects.filter(former_slugs__slug=slug).first()
+    )
     if organization is None:
         raise record.error(
             key, f"no organisation with slug “{slug}”; define it under “organizations”."

@@ -21,7 +21,7 @@ from django.db.models import Max
 from django.utils.text import slugify
 
 from organizations.matching import Match, Matcher, PastedLine, match_key, parse_pasted_list
-from organizations.models import Organization, OtherName, normalize_name
+from organizations.models import FormerSlug, Organization, OtherName, normalize_name
 
 from .models import Signature, Statement
 
@@ -354,9 +354,12 @@ def _new_organization(line: PastedLine, reason: str) -> Organization:
 
 
 def unique_slug(name: str) -> str:
-    """A slug from the name, numbered when taken: "name", "name-2", "name-3"…"""
+    """A slug from the name, numbered when taken (now or formerly): "name", "name-2"…"""
     base = slugify(name)[:190].strip("-") or "organization"
-    taken = set(Organization.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    taken = {
+        *Organization.objects.filter(slug__startswith=base).values_list("slug", flat=True),
+        *FormerSlug.objects.filter(slug__startswith=base).values_list("slug", flat=True),
+    }
     slug, number = base, 1
     while slug in taken:
         number += 1

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from organizations.models import OtherName
+from organizations.models import FormerSlug, OtherName
 from statements.models import CoverageLink, MediaContact, Quote, Statement
 
 from . import factories
@@ -34,6 +34,7 @@ def add_rows(n: int):
         statement.topics.add(factories.topic())
         org = statement.signatures.first().organization
         OtherName.objects.create(organization=org, name=f"{org.name} alias")
+        FormerSlug.objects.create(organization=org, slug=f"{org.slug}-former")
         link = CoverageLink.objects.create(statement=statement, outlet="Outlet", date=None)
         MediaContact.objects.create(statement=statement, organization=org, email="a@b.org")
         Quote.objects.create(

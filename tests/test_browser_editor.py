@@ -90,3 +90,26 @@ def test_an_editor_reverts_an_edit_from_the_history(editor, site):
     org.refresh_from_db()
     assert org.city == ""
     assert org.history.count() >= 3
+
+
+def test_an_editor_merges_two_duplicates_and_the_old_address_redirects(editor, site):
+    page = editor
+    dup = Organization.objects.create(name="CODEPINK Inc.", slug="codepink-inc")
+    page.goto(f"{site}/admin/organizations/organization/")
+    page.get_by_role("link", name="Likely duplicates").click()
+    row = page.locator("tr", has_text="CODEPINK Inc.").first
+    row.get_by_role("link", name="Merge…").click()
+    page.get_by_label("Keep “CODEPINK”").check()
+    page.get_by_role("button", name="Merge").click()
+    assert "Merged" in page.locator(".messagelist").inner_text()
+    assert not Organization.objects.filter(pk=dup.pk).exists()
+
+    public = page.context.browser.new_page()
+    response = public.goto(f"{site}/organizations/codepink-inc/")
+    assert response.status == 200
+    assert public.url == f"{site}/organizations/codepink/"
+    assert response.request.redirected_from.url == f"{site}/organizations/codepink-inc/"
+    api = public.request.get(f"{site}/api/v1/organizations/codepink-inc/", max_redirects=0)
+    assert api.status == 301
+    assert api.headers["location"].endswith("/api/v1/organizations/codepink/")
+    public.close()

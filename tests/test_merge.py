@@ -458,3 +458,18 @@ def test_a_merge_without_a_choice_of_record_to_keep_changes_nothing(
     response = staff_client.post(MERGE, data, follow=True)
     assert "Choose which record to keep." in messages_on(response)
     assert Organization.objects.filter(pk=duplicate.pk).exists()
+
+
+def test_the_seeds_import_again_after_a_seed_organisation_was_merged_away(seeded):
+    from statements.services import import_paths
+
+    from .conftest import SEEDS
+
+    keep = factories.organization(name="CMEP Coalition", slug="cmep-coalition")
+    old = Organization.objects.get(slug="churches-for-middle-east-peace")
+    signed = set(old.signatures.values_list("statement_id", flat=True))
+    merge_organizations(keep=keep, other=old)
+    report = import_paths([SEEDS])
+    assert not report.changed
+    assert not Organization.objects.filter(slug="churches-for-middle-east-peace").exists()
+    assert set(keep.signatures.values_list("statement_id", flat=True)) == signed
