@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
-from django.db.models.functions import Lower
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -84,14 +84,23 @@ class StatementQuerySet(models.QuerySet):
         As lists show statements: with `lead_count` and `signatory_count` (of those who had
         signed by `as_of` and not withdrawn, if given) and their topics, A to Z.
         """
-        counted = Q() if as_of is None else Signature.standing_on(as_of, "signatures__")
+        # Counted per row by a correlated subquery, not a join and GROUP BY: PostgreSQL
+        # then counts only the rows of the page, after sorting and LIMIT.
+        standing = Q() if as_of is None else Signature.standing_on(as_of)
+
+        def count(role):
+            signatures = (
+                Signature.objects.filter(standing, statement=OuterRef("pk"), role=role)
+                .order_by()
+                .values("statement")
+                .annotate(n=models.Count("pk"))
+                .values("n")
+            )
+            return Coalesce(Subquery(signatures), 0)
+
         return self.annotate(
-            lead_count=models.Count(
-                "signatures", filter=counted & Q(signatures__role=Signature.Role.LEAD)
-            ),
-            signatory_count=models.Count(
-                "signatures", filter=counted & Q(signatures__role=Signature.Role.SIGNATORY)
-            ),
+            lead_count=count(Signature.Role.LEAD),
+            signatory_count=count(Signature.Role.SIGNATORY),
         ).prefetch_related(models.Prefetch("topics", queryset=Topic.objects.order_by("name")))
 
     def with_public_parts(self, as_of=None):
