@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install browser-tools run test lint format migrations-check clean
+.PHONY: install browser-tools run test lint format migrations-check bench bench-smoke clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,23 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 
 $(CHROMIUM):
 	apt-get install -y -q chromium || (echo "Install Debian's chromium package to run the browser tests." && exit 1)
+
+# The benchmark loads the server with Debian's wrk. `make bench` measures at 10k and 1M
+# signatures (long: it builds the datasets once, then about 10 minutes a size) and writes
+# bench/results.json and docs/benchmarks.md; `make bench-smoke` checks the harness in under a
+# minute on a scratch database. Both need PostgreSQL (BENCH_POSTGRES, default
+# postgres://postgres@127.0.0.1:5432).
+WRK ?= /usr/bin/wrk
+
+$(WRK):
+	apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk) \
+		|| (echo "Install Debian's wrk package to run the benchmark." && exit 1)
+
+bench: install $(WRK)
+	bench/run
+
+bench-smoke: install $(WRK)
+	bench/run --smoke
 
 run: install
 	$(PY) manage.py migrate --noinput

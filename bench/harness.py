@@ -1,0 +1,817 @@
+"""
+The benchmark: the product under gunicorn on PostgreSQL, loaded with wrk, against a floor
+(bench/floor.py: the same rows from plain psycopg and orjson), at 10,000 and 1,000,000
+signatures. Run it as `bench/run` (see `bench/run --help`).
+
+For each size it
+  1. makes (or reuses) a database tracker_bench_<size>: migrate, the seeds, then
+     `manage.py generate_synthetic` at that size;
+  2. finds its targets by querying that database: the public statement with the fewest
+     signatures from 500 up (or the most signed, if none has 500), the organisation with
+     the most public signatures, a cursor 90% of the way through /api/v1/signatures/, and a
+     search word that matches about one statement in twenty;
+  3. counts each address's SQL queries in-process (bench/count_queries.py);
+  4. serves the product, then the floor, with the same gunicorn settings, and loads each
+     address with wrk for --duration seconds after --warmup seconds;
+then writes bench/results.json and docs/benchmarks.md (made from the JSON, so the two
+always agree). `--smoke` does all of this on a tiny scratch database in under a minute and
+fails if any request did.
+"""
+
+import argparse
+import base64
+import datetime
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+BIN = Path(sys.executable).parent
+RESULTS = BENCH / "results.json"
+SMOKE_RESULTS = BENCH / "smoke-results.json"
+NOTES = BENCH / "notes.md"
+DOCS = ROOT / "docs" / "benchmarks.md"
+GENERATOR = ROOT / "statements" / "management" / "commands" / "generate_synthetic.py"
+PUBLIC = "('published', 'retracted')"
+
+# The targets the issue sets.
+FLOOR_RATIO_TARGET = 3.0  # the API's throughput at least a third of the floor's
+P95_TARGET_MS = 100.0  # at 1M signatures, concurrency 8, on 2 cores
+GROWTH_TARGET = 1.5  # cost per request at 1M over cost at 10k
+TARGET_SIZE = "1m"
+# The share of CPU time other processes may use while the benchmark measures.
+IDLE = 0.15
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    label: str
+    organizations: int
+    statements: int
+    signatures: int
+
+
+# The same 50 signatures per statement on average at every size; 1,000 organisations at
+# 10k so that a statement can have 500 signatories.
+SIZES = {
+    "smoke": Size("smoke", "200 signatures (smoke)", 50, 10, 200),
+    "10k": Size("10k", "10,000 signatures", 1_000, 200, 10_000),
+    "1m": Size("1m", "1,000,000 signatures", 20_000, 20_000, 1_000_000),
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    key: str
+    label: str
+    path: str  # filled in from the targets
+    floor: bool  # an API endpoint, measured against the floor too
+
+
+ENDPOINTS = [
+    Endpoint("statement-list", "API: statement list", "/api/v1/statements/", True),
+    Endpoint(
+        "statement-detail",
+        "API: statement detail ({statement_signatures} signatories)",
+        "/api/v1/statements/{statement}/",
+        True,
+    ),
+    Endpoint(
+        "timeline",
+        "API: timeline of the most connected organisation",
+        "/api/v1/organizations/{organization}/timeline/",
+        True,
+    ),
+    Endpoint(
+        "cosigners",
+        "API: co-signers of the most connected organisation",
+        "/api/v1/organizations/{organization}/cosigners/",
+        True,
+    ),
+    Endpoint(
+        "signatures-deep",
+        "API: signatures, page {deep_page} of {signature_pages}",
+        "/api/v1/signatures/?cursor={cursor}",
+        True,
+    ),
+    Endpoint("statement-page", "Page: statement", "/statements/{statement}/", False),
+    Endpoint("organization-page", "Page: organisation", "/organizations/{organization}/", False),
+    Endpoint("search", "Page: search “{term}”", "/search/?q={term}", False),
+]
+
+
+class BenchError(Exception):
+    """Something that stops the benchmark, with a message for whoever runs it."""
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- The databases -------------------------------------------------------------------------
+
+
+def database_url(server: str, name: str) -> str:
+    return f"{server.rstrip('/')}/{name}"
+
+
+def admin_connection(server: str) -> psycopg.Connection:
+    try:
+        return psycopg.connect(database_url(server, "postgres"), autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise BenchError(f"Cannot reach PostgreSQL at {server}: {exc}".strip()) from exc
+
+
+def dataset_marker(server: str, name: str) -> dict | None:
+    """What a finished build recorded on the database (its comment), or None."""
+    with admin_connection(server) as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            (name,),
+        ).fetchone()
+    if row is None:
+        return None
+    try:
+        return json.loads(row[0] or "null")
+    except json.JSONDecodeError:
+        return {}
+
+
+def drop_database(server: str, name: str) -> None:
+    with admin_connection(server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def manage(env: dict, *arguments: str) -> None:
+    command = [str(BIN / "python"), str(ROOT / "manage.py"), *arguments]
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(
+            f"manage.py {' '.join(arguments)} failed:\n{done.stdout}{done.stderr}".rstrip()
+        )
+
+
+def prepare_dataset(size: Size, server: str, name: str, rebuild: bool) -> dict:
+    """The database for this size: reused if a finished build of the same size is there."""
+    url = database_url(server, name)
+    env = django_env(url)
+    wanted = {
+        "organizations": size.organizations,
+        "statements": size.statements,
+        "signatures": size.signatures,
+        "generator": "generate_synthetic" if GENERATOR.exists() else "seeds only",
+    }
+    marker = dataset_marker(server, name)
+    if marker == wanted and not rebuild:
+        log(f"{name}: reusing the {size.label} dataset (--rebuild to make it again)")
+        manage(env, "migrate", "--noinput", "--verbosity", "0")
+        return wanted
+    if wanted["generator"] != "generate_synthetic" and size.name != "smoke":
+        raise BenchError(
+            f"{GENERATOR.relative_to(ROOT)} is missing: the {size.name} dataset needs the "
+            "generate_synthetic command."
+        )
+    log(f"{name}: building the {size.label} dataset")
+    drop_database(server, name)
+    with admin_connection(server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    started = time.monotonic()
+    manage(env, "migrate", "--noinput", "--verbosity", "0")
+    manage(env, "import_statements", str(ROOT / "seeds"))
+    if wanted["generator"] == "generate_synthetic":
+        manage(
+            env,
+            "generate_synthetic",
+            f"--organizations={size.organizations}",
+            f"--statements={size.statements}",
+            f"--signatures={size.signatures}",
+        )
+    else:
+        log("generate_synthetic is not there yet: the smoke runs on the seed data alone")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    with admin_connection(server) as conn:
+        # Written last: a build that stopped half-way is never reused.
+        literal = json.dumps(wanted).replace("'", "''")
+        conn.execute(f"COMMENT ON DATABASE \"{name}\" IS '{literal}'")
+    log(f"{name}: built in {time.monotonic() - started:.0f} s")
+    return wanted
+
+
+def choose_search_term(titles: list[str]) -> list[str]:
+    """Title words, those in about one title in twenty first."""
+    frequency = Counter(word for title in titles for word in set(re.findall(r"[a-z]{4,}", title)))
+    wanted = max(1.0, len(titles) / 20)
+    return sorted(frequency, key=lambda word: (abs(frequency[word] - wanted), word))
+
+
+def find_targets(url: str) -> dict:
+    """What to request, found in the data rather than assumed."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        counts = conn.execute(
+            f"""
+            SELECT s.slug, count(*) FROM statements_statement s
+            JOIN statements_signature g ON g.statement_id = s.id
+            WHERE s.status IN {PUBLIC} GROUP BY s.id, s.slug
+            """
+        ).fetchall()
+        if not counts:
+            raise BenchError("The database has no public statement with signatures.")
+        at_least_500 = [row for row in counts if row[1] >= 500]
+        if at_least_500:
+            statement = min(at_least_500, key=lambda row: (row[1], row[0]))
+        else:
+            statement = max(counts, key=lambda row: (row[1], row[0]))
+        organization = conn.execute(
+            f"""
+            SELECT o.slug, count(*) FROM statements_signature g
+            JOIN statements_statement s ON s.id = g.statement_id
+            JOIN organizations_organization o ON o.id = g.organization_id
+            WHERE s.status IN {PUBLIC} GROUP BY o.id, o.slug
+            ORDER BY count(*) DESC, o.slug LIMIT 1
+            """
+        ).fetchone()
+        public_signatures = sum(n for _, n in counts)
+        # The page that starts 90% of the way through: the cursor after the row before it.
+        deep = public_signatures * 9 // 10
+        position = conn.execute(
+            f"""
+            SELECT g.id FROM statements_signature g
+            JOIN statements_statement s ON s.id = g.statement_id
+            WHERE s.status IN {PUBLIC} ORDER BY g.id OFFSET %s LIMIT 1
+            """,
+            (max(0, deep - 1),),
+        ).fetchone()[0]
+        titles = [
+            title.lower()
+            for (title,) in conn.execute(
+                f"SELECT title FROM statements_statement WHERE status IN {PUBLIC}"
+            )
+        ]
+        for term in choose_search_term(titles):
+            matches = conn.execute(
+                f"""
+                SELECT count(*) FROM statements_statement
+                WHERE status IN {PUBLIC} AND to_tsvector('english',
+                    title || ' ' || ask || ' ' || summary || ' ' || full_text)
+                    @@ websearch_to_tsquery('english', %s)
+                """,
+                (term,),
+            ).fetchone()[0]
+            if matches:
+                break
+        else:
+            raise BenchError("No title word of a public statement is found by search.")
+        pages = -(-public_signatures // 100)
+    return {
+        "statement": statement[0],
+        "statement_signatures": statement[1],
+        "organization": organization[0],
+        "organization_signatures": organization[1],
+        "public_signatures": public_signatures,
+        "cursor": base64.b64encode(f"p={position}".encode()).decode(),
+        "deep_page": deep // 100 + 1,
+        "signature_pages": pages,
+        "term": term,
+        "term_matches": matches,
+    }
+
+
+# --- Serving and loading -------------------------------------------------------------------
+
+
+def django_env(url: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        # High enough never to throttle; per second, so that the throttle's list of recent
+        # request times stays as short as a real client's.
+        API_ANON_RATE="100000/second",
+    )
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url: str) -> tuple[int, dict, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+@contextmanager
+def serve(app: str, chdir: Path, env: dict, args, log_path: Path):
+    """gunicorn serving `app` on a free port of 127.0.0.1, until the block ends."""
+    port = free_port()
+    command = [
+        str(BIN / "gunicorn"),
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={args.workers}",
+        "--worker-class=gthread",
+        f"--threads={args.threads}",
+        "--log-level=warning",
+        f"--chdir={chdir}",
+        app,
+    ]
+    with log_path.open("ab") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise BenchError(f"gunicorn ({app}) stopped at start; see {log_path}")
+            try:
+                fetch(f"{base}/api/v1/")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise BenchError(f"gunicorn ({app}) did not answer; see {log_path}") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wrk(url: str, seconds: float, args) -> dict:
+    command = [
+        "wrk",
+        f"--threads={min(args.wrk_threads, args.concurrency)}",
+        f"--connections={args.concurrency}",
+        f"--duration={max(1, round(seconds))}s",
+        "--timeout=60s",
+        f"--script={BENCH / 'wrk.lua'}",
+        url,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise BenchError(f"wrk failed on {url}:\n{done.stdout}{done.stderr}")
+    summary = json.loads(lines[-1])
+    latency = summary["latency_us"]
+    return {
+        "requests": summary["requests"],
+        "rps": round(summary["requests"] / (summary["duration_us"] / 1e6), 1),
+        "p50_ms": round(latency["p50"] / 1000, 2),
+        "p95_ms": round(latency["p95"] / 1000, 2),
+        "p99_ms": round(latency["p99"] / 1000, 2),
+        "errors": sum(summary["errors"].values()),
+    }
+
+
+def wait_for_idle(args) -> float | None:
+    """
+    Wait (up to --idle-wait seconds) until other processes leave the CPU nearly idle, as the
+    server under test is between loads; returns the share of CPU busy when measuring began.
+    """
+    if args.idle_wait <= 0:
+        return None
+    deadline = time.monotonic() + args.idle_wait
+    busy = cpu_busy(1.0)
+    if busy > IDLE:
+        log(f"  waiting: {busy:.0%} of the CPU is in use by something else")
+    while busy > IDLE and time.monotonic() < deadline:
+        busy = cpu_busy(5.0)
+    if busy > IDLE:
+        log(f"  warning: measuring with {busy:.0%} of the CPU busy before the load")
+    return round(busy, 3)
+
+
+def measure(base: str, path: str, args, failures: list[str], what: str) -> dict:
+    """One address: a request that must answer 200, a warm-up, then the measured load."""
+    status, headers, body = fetch(base + path)
+    result = {"status": status, "bytes": len(body), "cpu_busy_before": wait_for_idle(args)}
+    if "X-Queries" in headers:
+        result["queries"] = int(headers["X-Queries"])
+    if status != 200:
+        failures.append(f"{what}: {path} answered {status}")
+        return result
+    if args.warmup > 0:
+        wrk(base + path, args.warmup, args)
+    result.update(wrk(base + path, args.duration, args))
+    if result["errors"]:
+        failures.append(f"{what}: {path}: {result['errors']} failed requests under load")
+    log(
+        f"  {what:<5} {result['rps']:>8.1f} req/s  p50 {result['p50_ms']:>7.2f}  "
+        f"p95 {result['p95_ms']:>7.2f}  p99 {result['p99_ms']:>7.2f} ms  {path[:60]}"
+    )
+    return result
+
+
+def count_queries(env: dict, paths: list[str]) -> dict:
+    command = [str(BIN / "python"), str(BENCH / "count_queries.py"), *paths]
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"Counting queries failed:\n{done.stdout}{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def run_size(size: Size, name: str, args, failures: list[str]) -> dict:
+    dataset = prepare_dataset(size, args.postgres, name, args.rebuild)
+    url = database_url(args.postgres, name)
+    targets = find_targets(url)
+    log(
+        f"{name}: statement {targets['statement']} ({targets['statement_signatures']} "
+        f"signatures), organisation {targets['organization']} "
+        f"({targets['organization_signatures']}), signatures page {targets['deep_page']}, "
+        f"search “{targets['term']}” ({targets['term_matches']} statements)"
+    )
+    endpoints = [
+        {
+            "key": endpoint.key,
+            "label": endpoint.label.format(**targets),
+            "path": endpoint.path.format(**targets),
+            "api": endpoint.floor,
+        }
+        for endpoint in ENDPOINTS
+    ]
+    env = django_env(url)
+    queries = count_queries(env, [endpoint["path"] for endpoint in endpoints])
+    for endpoint in endpoints:
+        counted = queries[endpoint["path"]]
+        endpoint["queries"] = counted["queries"]
+        if counted["status"] != 200:
+            failures.append(f"{endpoint['path']} answered {counted['status']} in-process")
+    log_path = Path(args.logs) / f"gunicorn-{size.name}.log"
+    log(f"{name}: the product under gunicorn (log: {log_path})")
+    with serve("tracker.wsgi:application", ROOT, env, args, log_path) as base:
+        for endpoint in endpoints:
+            endpoint.update(measure(base, endpoint["path"], args, failures, "app"))
+    log(f"{name}: the floor under gunicorn")
+    with serve("floor:application", BENCH, env, args, log_path) as base:
+        for endpoint in endpoints:
+            if endpoint["api"]:
+                endpoint["floor"] = measure(base, endpoint["path"], args, failures, "floor")
+    return {
+        "label": size.label,
+        "database": name,
+        "dataset": dataset,
+        "targets": targets,
+        "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "endpoints": endpoints,
+    }
+
+
+# --- Results -------------------------------------------------------------------------------
+
+
+def cpu_busy(seconds: float = 2.0) -> float:
+    """The share of the machine's CPU time in use over a few seconds, from /proc/stat."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat", encoding="utf-8") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # all, idle + iowait
+
+    total, idle = sample()
+    time.sleep(seconds)
+    total_after, idle_after = sample()
+    return 1 - (idle_after - idle) / max(1, total_after - total)
+
+
+def machine(server: str) -> dict:
+    cpu = platform.processor() or platform.machine()
+    with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo", encoding="utf-8") as meminfo:
+        kilobytes = int(next(line for line in meminfo if line.startswith("MemTotal")).split()[1])
+    system = platform.system()
+    with open("/etc/os-release", encoding="utf-8") as release:
+        for line in release:
+            if line.startswith("PRETTY_NAME="):
+                system = line.split("=", 1)[1].strip().strip('"')
+    with admin_connection(server) as conn:
+        postgres = conn.execute("SHOW server_version").fetchone()[0]
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()
+    return {
+        "cpu": cpu,
+        "cores": len(os.sched_getaffinity(0)),
+        "ram_gib": round(kilobytes / 2**20, 1),
+        "os": f"{system}, Linux {platform.release()}",
+        "postgresql": postgres,
+        "python": platform.python_version(),
+        "django": metadata.version("Django"),
+        "gunicorn": metadata.version("gunicorn"),
+        "psycopg": metadata.version("psycopg"),
+        "orjson": metadata.version("orjson"),
+        "wrk": wrk_version[1] if len(wrk_version) > 1 else "?",
+    }
+
+
+def evaluate(results: dict) -> None:
+    """Each endpoint's ratio to its floor, growth from 10k to 1M, and targets met."""
+    sizes = results["sizes"]
+    small = {e["key"]: e for e in sizes.get("10k", {}).get("endpoints", [])}
+    for size_name, size in sizes.items():
+        for endpoint in size["endpoints"]:
+            targets = {}
+            floor = endpoint.get("floor") or {}
+            if endpoint.get("rps") and floor.get("rps"):
+                endpoint["floor_ratio"] = round(floor["rps"] / endpoint["rps"], 2)
+                targets["floor_3x"] = endpoint["floor_ratio"] <= FLOOR_RATIO_TARGET
+            if size_name == TARGET_SIZE and "p95_ms" in endpoint:
+                targets["p95_100ms"] = endpoint["p95_ms"] < P95_TARGET_MS
+            before = small.get(endpoint["key"], {})
+            if size_name == TARGET_SIZE and before.get("rps") and endpoint.get("rps"):
+                endpoint["growth"] = round(before["rps"] / endpoint["rps"], 2)
+                targets["growth_1_5x"] = endpoint["growth"] <= GROWTH_TARGET
+            endpoint["targets"] = targets
+            endpoint["targets_met"] = all(targets.values())
+
+
+TARGET_NAMES = {
+    "floor_3x": f"within {FLOOR_RATIO_TARGET:g}x of floor",
+    "p95_100ms": f"p95 < {P95_TARGET_MS:g} ms",
+    "growth_1_5x": f"1M cost ≤ {GROWTH_TARGET:g}x 10k",
+}
+
+
+def verdict(endpoint: dict) -> str:
+    missed = [TARGET_NAMES[key] for key, met in endpoint.get("targets", {}).items() if not met]
+    if "rps" not in endpoint:
+        return f"**failed** ({endpoint.get('status')})"
+    if missed:
+        return "**missed**: " + ", ".join(missed)
+    return "met" if endpoint.get("targets") else "—"
+
+
+def number(value, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def size_table(size: dict) -> list[str]:
+    lines = [
+        "| endpoint | req/s | p50 ms | p95 ms | p99 ms | queries | floor req/s | floor p95 ms "
+        "| floor queries | floor ÷ app | targets |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for e in size["endpoints"]:
+        floor = e.get("floor") or {}
+        ratio = e.get("floor_ratio")
+        busy = max(e.get("cpu_busy_before") or 0, floor.get("cpu_busy_before") or 0)
+        label = e["label"] + (f" (⚠ CPU {busy:.0%} busy before)" if busy > IDLE else "")
+        lines.append(
+            f"| {label} | {number(e.get('rps'))} | {number(e.get('p50_ms'), 2)} "
+            f"| {number(e.get('p95_ms'), 2)} | {number(e.get('p99_ms'), 2)} "
+            f"| {e.get('queries', '—')} | {number(floor.get('rps'))} "
+            f"| {number(floor.get('p95_ms'), 2)} | {floor.get('queries', '—')} "
+            f"| {'—' if ratio is None else f'{ratio:.2f}x'} | {verdict(e)} |"
+        )
+    return lines
+
+
+def growth_table(results: dict) -> list[str]:
+    sizes = results["sizes"]
+    if "10k" not in sizes or "1m" not in sizes:
+        return ["Not measured: this needs both sizes in one results file."]
+    small = {e["key"]: e for e in sizes["10k"]["endpoints"]}
+    lines = [
+        "| endpoint | req/s 10k | req/s 1M | cost 1M ÷ 10k | p95 ms 10k | p95 ms 1M "
+        f"| within {GROWTH_TARGET:g}x |",
+        "|---|--:|--:|--:|--:|--:|---|",
+    ]
+    for e in sizes["1m"]["endpoints"]:
+        before = small.get(e["key"], {})
+        growth = e.get("growth")
+        met = e.get("targets", {}).get("growth_1_5x")
+        lines.append(
+            f"| {e['label']} | {number(before.get('rps'))} | {number(e.get('rps'))} "
+            f"| {'—' if growth is None else f'{growth:.2f}x'} "
+            f"| {number(before.get('p95_ms'), 2)} | {number(e.get('p95_ms'), 2)} "
+            f"| {'—' if met is None else 'yes' if met else '**no**'} |"
+        )
+    return lines
+
+
+def markdown(results: dict) -> str:
+    m = results["machine"]
+    method = results["method"]
+    all_targets = [
+        met for size in results["sizes"].values()
+        for e in size["endpoints"] for met in e.get("targets", {}).values()
+    ]  # fmt: skip
+    out = [
+        "# Benchmarks",
+        "",
+        "<!-- Made by bench/run from bench/results.json, with the analysis from bench/notes.md;",
+        "     edit those, then run `bench/run --report`. -->",
+        "",
+        f"{sum(all_targets)} of {len(all_targets)} target checks met. Targets: every API "
+        f"endpoint within {FLOOR_RATIO_TARGET:g}x of its floor's throughput; p95 under "
+        f"{P95_TARGET_MS:g} ms for every endpoint at 1,000,000 signatures, concurrency 8, on "
+        f"2 cores; the cost of a request at 1M within {GROWTH_TARGET:g}x of its cost at 10k.",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| CPU | {m['cpu']} |",
+        f"| cores | {m['cores']} |",
+        f"| memory | {m['ram_gib']} GiB |",
+        f"| system | {m['os']} |",
+        f"| PostgreSQL | {m['postgresql']} (on the same machine) |",
+        f"| Python | {m['python']} |",
+        f"| Django, gunicorn, psycopg, orjson | {m['django']}, {m['gunicorn']}, "
+        f"{m['psycopg']}, {m['orjson']} |",
+        f"| load generator | wrk {m['wrk']} |",
+        "",
+        "## Method",
+        "",
+        f"- **Server**: gunicorn, {method['workers']} workers x {method['threads']} threads "
+        "(gthread), `DJANGO_DEBUG=0`, on 127.0.0.1, sharing the machine with PostgreSQL and "
+        "wrk. The floor is served by the same gunicorn settings.",
+        f"- **Load**: wrk, {method['concurrency']} connections kept alive, "
+        f"{method['wrk_threads']} thread(s), {method['warmup']:g} s of warm-up then "
+        f"{method['duration']:g} s measured per address. req/s is requests completed over "
+        "the measured time; p50/p95/p99 are wrk's latency percentiles.",
+        "- **Floor** (`bench/floor.py`): a WSGI app with no framework that answers each API "
+        "address with the same JSON (same rows, fields, order, page size, counts and links; "
+        "`tests/test_bench_floor.py` compares the two) from hand-written SQL through psycopg "
+        "and orjson. floor ÷ app is the floor's req/s over the app's: 1.00x would be as fast "
+        "as the floor.",
+        "- **Queries**: the app's SQL queries per request, counted by requesting each address "
+        "in-process with Django's test client under `CaptureQueriesContext` "
+        "(`bench/count_queries.py`); the floor reports its own in an `X-Queries` header.",
+        "- **Data**: `manage.py generate_synthetic` at each size, after the seeds. Targets are "
+        "found in the data: the public statement with the fewest signatures from 500 up, the "
+        "organisation with the most public signatures, the keyset page that starts 90% of "
+        "the way through `/api/v1/signatures/`, and a title word found by about one "
+        "statement in twenty.",
+        "- **Cost growth**: a request's cost is its time at a fixed concurrency, 1 ÷ req/s; "
+        "growth is req/s at 10k over req/s at 1M.",
+        "",
+    ]
+    for size in results["sizes"].values():
+        d = size["dataset"]
+        t = size["targets"]
+        out += [
+            f"## {size['label'].capitalize()}",
+            "",
+            f"Database `{size['database']}`: {d['organizations']:,} organisations, "
+            f"{d['statements']:,} statements, {d['signatures']:,} signatures generated, plus "
+            f"the seeds; {t['public_signatures']:,} public signatures. Statement "
+            f"`{t['statement']}` ({t['statement_signatures']} signatories); organisation "
+            f"`{t['organization']}` ({t['organization_signatures']:,} signatures); search "
+            f"“{t['term']}” ({t['term_matches']:,} statements). Measured {size['measured_at']}.",
+            "",
+            *size_table(size),
+            "",
+        ]
+    out += ["## Growth from 10k to 1M signatures", "", *growth_table(results), ""]
+    out += ["## Why targets are missed, and what would fix them", ""]
+    out.append(NOTES.read_text(encoding="utf-8").strip() if NOTES.exists() else "No notes yet.")
+    return "\n".join(out) + "\n"
+
+
+def merge(new: dict) -> dict:
+    """Sizes measured now replace the same sizes in results.json; others stay if comparable."""
+    if not RESULTS.exists():
+        return new
+    old = json.loads(RESULTS.read_text(encoding="utf-8"))
+    same = all(old["machine"].get(k) == new["machine"][k] for k in ("cpu", "cores", "ram_gib"))
+    same = same and old.get("method") == new["method"]
+    if not same:
+        log("results.json was measured on another machine or method: dropping its sizes")
+        return new
+    sizes = {**old["sizes"], **new["sizes"]}
+    new["sizes"] = {name: sizes[name] for name in SIZES if name in sizes}
+    return new
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        prog="bench/run", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--sizes", default="10k,1m", help="comma-separated: 10k, 1m")
+    parser.add_argument("--duration", type=float, default=20, help="seconds measured per address")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per address")
+    parser.add_argument("--concurrency", type=int, default=8, help="connections kept open")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument("--wrk-threads", type=int, default=1, help="wrk's threads")
+    parser.add_argument(
+        "--idle-wait",
+        type=float,
+        default=300,
+        help="seconds to wait, before each address, for other processes to leave the CPU "
+        f"idle (under {IDLE:.0%} busy)",
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"),
+        help="the PostgreSQL server, as a URL without a database name (env BENCH_POSTGRES)",
+    )
+    parser.add_argument("--rebuild", action="store_true", help="make the datasets again")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a tiny scratch database, 2 s per address; writes bench/smoke-results.json and "
+        "fails if any request failed",
+    )
+    parser.add_argument(
+        "--report", action="store_true", help="only remake docs/benchmarks.md from results.json"
+    )
+    parser.add_argument("--logs", default=os.environ.get("TMPDIR", "/tmp"), help="gunicorn logs")
+    args = parser.parse_args()
+
+    if args.report:
+        results = json.loads(RESULTS.read_text(encoding="utf-8"))
+        evaluate(results)
+        DOCS.write_text(markdown(results), encoding="utf-8")
+        log(f"wrote {DOCS.relative_to(ROOT)}")
+        return 0
+    if args.smoke:
+        args.duration, args.warmup, args.idle_wait = 2, 0, 0
+        sizes = ["smoke"]
+    else:
+        sizes = [name.strip().lower() for name in args.sizes.split(",") if name.strip()]
+        unknown = sorted(set(sizes) - {"10k", "1m"})
+        if unknown:
+            parser.error(f"unknown size(s): {', '.join(unknown)}; choose from 10k, 1m")
+    if shutil.which("wrk") is None:
+        raise BenchError(
+            "wrk is not installed: install Debian's package (apt-get install -y -q wrk), "
+            "or run `make bench`, which does."
+        )
+
+    method = {
+        key: getattr(args, key)
+        for key in ("duration", "warmup", "concurrency", "workers", "threads", "wrk_threads")
+    }
+    results = {"machine": machine(args.postgres), "method": method, "sizes": {}}
+    failures: list[str] = []
+    for name in sizes:
+        size = SIZES[name]
+        database = f"tracker_bench_smoke_{os.getpid()}" if args.smoke else f"tracker_bench_{name}"
+        try:
+            results["sizes"][name] = run_size(size, database, args, failures)
+        finally:
+            if args.smoke:
+                drop_database(args.postgres, database)
+
+    if args.smoke:
+        evaluate(results)
+        SMOKE_RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print("\n".join(size_table(results["sizes"]["smoke"])))
+        log(f"wrote {SMOKE_RESULTS.relative_to(ROOT)}")
+    else:
+        results = merge(results)
+        evaluate(results)
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        DOCS.parent.mkdir(exist_ok=True)
+        DOCS.write_text(markdown(results), encoding="utf-8")
+        log(f"wrote {RESULTS.relative_to(ROOT)} and {DOCS.relative_to(ROOT)}")
+    for failure in failures:
+        log(f"FAILED {failure}")
+    return 1 if failures else 0
+
+
+def stop(signum, frame):
+    # Raised where the run is, so that the servers it started are stopped on the way out.
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        log(f"error: {exc}")
+        sys.exit(2)
