@@ -2,8 +2,8 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Lower
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -44,15 +44,21 @@ class OrganizationQuerySet(models.QuerySet):
 
     def with_public_statement_count(self):
         """Annotate `statement_count`: public statements this organisation signed."""
-        from statements.models import Statement
+        from statements.models import Signature, Statement
 
-        return self.annotate(
-            statement_count=models.Count(
-                "signatures__statement",
-                filter=Statement.public_filter("signatures__statement__"),
-                distinct=True,
+        # A correlated subquery, not a join and GROUP BY, so that a page of organisations
+        # counts only its own rows. One signature per organisation per statement, so
+        # counting signatures counts statements.
+        signed = (
+            Signature.objects.filter(
+                Statement.public_filter("statement__"), organization=OuterRef("pk")
             )
+            .order_by()
+            .values("organization")
+            .annotate(n=models.Count("pk"))
+            .values("n")
         )
+        return self.annotate(statement_count=Coalesce(Subquery(signed), 0))
 
 
 class Organization(models.Model):
