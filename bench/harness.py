@@ -440,6 +440,10 @@ def count_queries(env: dict, paths: list[str]) -> dict:
 
 
 def run_size(size: Size, name: str, args, failures: list[str]) -> dict:
+    # The code measured: the servers below load it as it is now.
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     dataset = prepare_dataset(size, args.postgres, name, args.rebuild)
     url = database_url(args.postgres, name)
     targets = find_targets(url)
@@ -477,6 +481,7 @@ def run_size(size: Size, name: str, args, failures: list[str]) -> dict:
                 endpoint["floor"] = measure(base, endpoint["path"], args, failures, "floor")
     return {
         "label": size.label,
+        "commit": commit or "unknown",
         "database": name,
         "dataset": dataset,
         "targets": targets,
@@ -577,9 +582,9 @@ def number(value, digits: int = 1) -> str:
 
 def size_table(size: dict) -> list[str]:
     lines = [
-        "| endpoint | req/s | p50 ms | p95 ms | p99 ms | queries | floor req/s | floor p95 ms "
-        "| floor queries | floor ÷ app | targets |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| endpoint | KiB | req/s | p50 ms | p95 ms | p99 ms | queries | floor req/s "
+        "| floor p95 ms | floor queries | floor ÷ app | targets |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for e in size["endpoints"]:
         floor = e.get("floor") or {}
@@ -587,7 +592,8 @@ def size_table(size: dict) -> list[str]:
         busy = max(e.get("cpu_busy_before") or 0, floor.get("cpu_busy_before") or 0)
         label = e["label"] + (f" (⚠ CPU {busy:.0%} busy before)" if busy > IDLE else "")
         lines.append(
-            f"| {label} | {number(e.get('rps'))} | {number(e.get('p50_ms'), 2)} "
+            f"| {label} | {number(e.get('bytes', 0) / 1024, 0)} | {number(e.get('rps'))} "
+            f"| {number(e.get('p50_ms'), 2)} "
             f"| {number(e.get('p95_ms'), 2)} | {number(e.get('p99_ms'), 2)} "
             f"| {e.get('queries', '—')} | {number(floor.get('rps'))} "
             f"| {number(floor.get('p95_ms'), 2)} | {floor.get('queries', '—')} "
@@ -601,7 +607,15 @@ def growth_table(results: dict) -> list[str]:
     if "10k" not in sizes or "1m" not in sizes:
         return ["Not measured: this needs both sizes in one results file."]
     small = {e["key"]: e for e in sizes["10k"]["endpoints"]}
-    lines = [
+    commits = {sizes["10k"].get("commit"), sizes["1m"].get("commit")}
+    lines = []
+    if len(commits) > 1:
+        lines += [
+            f"⚠ The two sizes were measured at different commits ({', '.join(map(str, commits))})"
+            ": the growth mixes changes to the code with growth of the data.",
+            "",
+        ]
+    lines += [
         "| endpoint | req/s 10k | req/s 1M | cost 1M ÷ 10k | p95 ms 10k | p95 ms 1M "
         f"| within {GROWTH_TARGET:g}x |",
         "|---|--:|--:|--:|--:|--:|---|",
@@ -655,7 +669,11 @@ def markdown(results: dict) -> str:
         "",
         f"- **Server**: gunicorn, {method['workers']} workers x {method['threads']} threads "
         "(gthread), `DJANGO_DEBUG=0`, on 127.0.0.1, sharing the machine with PostgreSQL and "
-        "wrk. The floor is served by the same gunicorn settings.",
+        "wrk: two processes a core, so that one waiting on PostgreSQL leaves the core to "
+        "another, and a thread for each of wrk's connections, kept alive. The floor is served "
+        "by the same gunicorn settings. The API's rate limit is raised so that it never "
+        "throttles (`API_ANON_RATE=100000/second`: per second, so that the throttle's list of "
+        "recent requests stays as short as a real client's).",
         f"- **Load**: wrk, {method['concurrency']} connections kept alive, "
         f"{method['wrk_threads']} thread(s), {method['warmup']:g} s of warm-up then "
         f"{method['duration']:g} s measured per address. req/s is requests completed over "
@@ -688,7 +706,8 @@ def markdown(results: dict) -> str:
             f"the seeds; {t['public_signatures']:,} public signatures. Statement "
             f"`{t['statement']}` ({t['statement_signatures']} signatories); organisation "
             f"`{t['organization']}` ({t['organization_signatures']:,} signatures); search "
-            f"“{t['term']}” ({t['term_matches']:,} statements). Measured {size['measured_at']}.",
+            f"“{t['term']}” ({t['term_matches']:,} statements). Finished {size['measured_at']} "
+            f"at commit {size.get('commit', 'unknown')}.",
             "",
             *size_table(size),
             "",
