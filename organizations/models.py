@@ -2,7 +2,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -35,20 +35,20 @@ class OrganizationQuerySet(models.QuerySet):
         that has signed only drafts would reveal who is lined up for an unpublished
         statement, so it stays staff-only until the statement is published.
         """
-        from statements.models import Signature, Statement
-
-        signed = Signature.objects.filter(
-            Statement.public_filter("statement__"), organization=OuterRef("pk")
-        )
-        return self.filter(Exists(signed))
+        return self.filter(public_statement_count__gt=0)
 
     def with_public_statement_count(self):
         """Annotate `statement_count`: public statements this organisation signed."""
+        return self.annotate(statement_count=F("public_statement_count"))
+
+    def refresh_public_counts(self):
+        """
+        Recount the public statements of these organisations: one UPDATE, whatever their
+        number. Signals call it whenever a signature or a statement's status changes.
+        """
         from statements.models import Signature, Statement
 
-        # A correlated subquery, not a join and GROUP BY, so that a page of organisations
-        # counts only its own rows. One signature per organisation per statement, so
-        # counting signatures counts statements.
+        # One signature per organisation per statement: counting signatures counts statements.
         signed = (
             Signature.objects.filter(
                 Statement.public_filter("statement__"), organization=OuterRef("pk")
@@ -58,7 +58,7 @@ class OrganizationQuerySet(models.QuerySet):
             .annotate(n=models.Count("pk"))
             .values("n")
         )
-        return self.annotate(statement_count=Coalesce(Subquery(signed), 0))
+        return self.update(public_statement_count=Coalesce(Subquery(signed), 0))
 
 
 class Organization(models.Model):
@@ -100,9 +100,13 @@ class Organization(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Kept by OrganizationQuerySet.refresh_public_counts (statements/signals.py), never by
+    # saving an organisation: public() and the statement counts read it, so that lists
+    # cost the same however many signatures there are.
+    public_statement_count = models.PositiveIntegerField(default=0, editable=False, db_index=True)
 
     objects = OrganizationQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "public_statement_count"])
 
     class Meta:
         ordering = ["name"]
@@ -134,6 +138,13 @@ class Organization(models.Model):
     def save(self, *args, **kwargs):
         self.clean()
         self.check_slug_is_not_former()
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # Never write back a count this instance read before it changed.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "public_statement_count"
+            ]
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -1,6 +1,7 @@
 import contextlib
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
@@ -205,9 +206,14 @@ class Statement(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The weighted words of title, ask, summary and full text, for full-text search: kept by
+    # a PostgreSQL trigger and GIN-indexed (migration 0004). Unused on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = StatementQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[topics])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "search_vector"], m2m_fields=[topics]
+    )
 
     class Meta:
         ordering = ["-issued_on", "-id"]

@@ -1,7 +1,7 @@
 """Full-text search of statements: PostgreSQL's text search, or word matching on SQLite."""
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 
 def search_statements(queryset: QuerySet, text: str) -> QuerySet:
@@ -9,18 +9,13 @@ def search_statements(queryset: QuerySet, text: str) -> QuerySet:
     if not text:
         return queryset.none()
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+        from django.contrib.postgres.search import SearchQuery, SearchRank
 
-        vector = (
-            SearchVector("title", weight="A", config="english")
-            + SearchVector("ask", "summary", weight="B", config="english")
-            + SearchVector("full_text", weight="C", config="english")
-        )
+        # The stored, GIN-indexed vector (title A, ask and summary B, full text C).
         query = SearchQuery(text, search_type="websearch", config="english")
-        # Match with @@ (ts_rank is never 0, even for a statement that does not match).
         return (
-            queryset.annotate(search=vector, rank=SearchRank(vector, query))
-            .filter(search=query)
+            queryset.filter(search_vector=query)
+            .annotate(rank=SearchRank(F("search_vector"), query))
             .order_by("-rank", "-issued_on", "-id")
         )
     words = Q()

@@ -1,6 +1,6 @@
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef
-from django.db.models.functions import ExtractYear
+from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models.functions import Coalesce, ExtractYear
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_cache_control
 
@@ -40,9 +40,11 @@ def home(request):
             "latest": public.listed().order_by("-issued_on", "-id")[:10],
             "statement_count": public.count(),
             "organization_count": Organization.objects.public().count(),
-            "signature_count": Signature.objects.filter(
-                Statement.public_filter("statement__")
-            ).count(),
+            # Each public signature is one public statement of one organisation: summing the
+            # organisations' kept counts avoids counting every signature on each visit.
+            "signature_count": Organization.objects.aggregate(
+                n=Coalesce(Sum("public_statement_count"), 0)
+            )["n"],
         },
     )
 

@@ -47,6 +47,13 @@ def test_it_makes_the_size_asked_for_skewed_and_marked(seeded, api):
         .exclude(topics__slug=synthetic.TOPIC_SLUG)
         .exists()
     )
+    # COPY sends no signals: the organisations' public counts were made in one go.
+    synthetic_orgs = Organization.objects.filter(slug__startswith="synthetic-")
+    assert {o.pk: o.public_statement_count for o in synthetic_orgs} == {
+        o.pk: o.signatures.filter(statement__status__in=Statement.PUBLIC_STATUSES).count()
+        for o in synthetic_orgs
+    }
+    assert synthetic_orgs.public().count() > 300
     # The product serves it, and new rows still get fresh ids.
     response = api.get("/api/v1/statements/", {"topic": synthetic.TOPIC_SLUG})
     assert response.status_code == 200 and response.json()["count"] >= 90

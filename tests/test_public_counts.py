@@ -1,0 +1,81 @@
+"""Each organisation's count of public statements stays true through every kind of change."""
+
+import pytest
+
+from organizations.merge import merge_organizations
+from organizations.models import Organization
+from statements.models import Signature, Statement
+
+from . import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def count(org) -> int:
+    return Organization.objects.get(pk=org.pk).public_statement_count
+
+
+def is_public(org) -> bool:
+    return Organization.objects.public().filter(pk=org.pk).exists()
+
+
+def test_publishing_retracting_and_unpublishing_recount():
+    org = factories.organization()
+    statement = factories.statement(status=Statement.Status.DRAFT)
+    Signature.objects.create(statement=statement, organization=org)
+    assert (count(org), is_public(org)) == (0, False)
+    statement.status = Statement.Status.PUBLISHED
+    statement.save()
+    assert (count(org), is_public(org)) == (1, True)
+    statement.status = Statement.Status.RETRACTED
+    statement.save()
+    assert count(org) == 1
+    statement.status = Statement.Status.DRAFT
+    statement.save()
+    assert (count(org), is_public(org)) == (0, False)
+
+
+def test_adding_moving_and_deleting_signatures_recount():
+    a, b = factories.organization(), factories.organization()
+    first, second = factories.statement(), factories.statement()
+    Signature.objects.create(statement=first, organization=a)
+    signature = Signature.objects.create(statement=second, organization=a)
+    assert (count(a), count(b)) == (2, 0)
+    signature.organization = b
+    signature.save()
+    assert (count(a), count(b)) == (1, 1)
+    signature.delete()
+    assert count(b) == 0
+    first.delete()
+    assert count(a) == 0
+
+
+def test_saving_an_organisation_never_writes_back_an_old_count():
+    org = factories.organization()
+    stale = Organization.objects.get(pk=org.pk)
+    Signature.objects.create(statement=factories.statement(), organization=org)
+    stale.city = "Washington"
+    stale.save()
+    assert count(org) == 1
+    assert Organization.objects.get(pk=org.pk).city == "Washington"
+
+
+def test_a_merge_leaves_the_kept_organisation_counted_once_per_statement():
+    keep, other = factories.organization(), factories.organization()
+    both, only_other = factories.statement(), factories.statement()
+    for org in (keep, other):
+        Signature.objects.create(statement=both, organization=org)
+    Signature.objects.create(statement=only_other, organization=other)
+    merge_organizations(keep=keep, other=other)
+    assert count(keep) == 2
+
+
+def test_the_seed_counts_match_a_fresh_count(seeded):
+    expected = {
+        org.pk: org.signatures.filter(statement__status__in=Statement.PUBLIC_STATUSES).count()
+        for org in Organization.objects.all()
+    }
+    assert {org.pk: org.public_statement_count for org in Organization.objects.all()} == expected
+    Organization.objects.update(public_statement_count=0)
+    Organization.objects.all().refresh_public_counts()
+    assert {org.pk: org.public_statement_count for org in Organization.objects.all()} == expected
