@@ -749,7 +749,7 @@ def main() -> int:
         type=float,
         default=300,
         help="seconds to wait, before each address, for other processes to leave the CPU "
-        f"idle (under {IDLE:.0%} busy)",
+        f"idle (under {IDLE * 100:.0f}%% busy)",
     )
     parser.add_argument(
         "--postgres",
