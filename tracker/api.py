@@ -9,7 +9,7 @@ import re
 
 import django_filters
 from django.http import HttpResponsePermanentRedirect, JsonResponse, StreamingHttpResponse
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from rest_framework import negotiation, pagination, renderers, serializers
@@ -171,8 +171,20 @@ class DetailLink(serializers.HyperlinkedIdentityField):
         kwargs.setdefault("lookup_field", "slug")
         super().__init__(view_name=view_name, **kwargs)
 
+    _PLACEHOLDER = "SLUG-PLACEHOLDER"
+
     def get_url(self, obj, view_name, request, format):
-        return super().get_url(obj, view_name, request, format).split("?", 1)[0]
+        slug = getattr(obj, self.lookup_field, None)
+        if request is None or not isinstance(slug, str) or not slug:
+            return super().get_url(obj, view_name, request, format).split("?", 1)[0]
+        # One reverse() per view and request, not one per row: a 500-signatory statement
+        # links 500 organisations. Slugs need no escaping in a path.
+        templates = request.__dict__.setdefault("_detail_link_templates", {})
+        template = templates.get(view_name)
+        if template is None:
+            path = reverse(view_name, kwargs={self.lookup_url_kwarg: self._PLACEHOLDER})
+            template = templates[view_name] = request.build_absolute_uri(path)
+        return template.replace(self._PLACEHOLDER, slug)
 
 
 class ContentNegotiation(negotiation.DefaultContentNegotiation):
