@@ -114,10 +114,17 @@ class _Merge:
         }
 
     def run(self) -> MergeReport:
+        # An organisation known only from drafts must not become public through the merge:
+        # its name and address would tell of an unpublished statement.
+        was_public = not (
+            self.other.public_statement_count == 0
+            and Signature.objects.filter(organization=self.other).exists()
+        )
         printed_names = self.move_signatures()
         self.move_other_names()
-        self.add_name(self.other.name, OtherName.Kind.FORMER)
-        self.add_name(self.other.acronym, OtherName.Kind.ACRONYM)
+        if was_public:
+            self.add_name(self.other.name, OtherName.Kind.FORMER)
+            self.add_name(self.other.acronym, OtherName.Kind.ACRONYM)
         for name in printed_names:
             self.add_name(name, OtherName.Kind.VARIANT)
         for model, counter in ((MediaContact, "media_contacts_moved"), (Quote, "quotes_moved")):
@@ -135,7 +142,8 @@ class _Merge:
         self.other._change_reason = self.reason
         self.other.delete()
         # Only now that no organisation has it can the old slug become a former one.
-        self.save(FormerSlug(organization=self.keep, slug=old_slug))
+        if was_public:
+            self.save(FormerSlug(organization=self.keep, slug=old_slug))
         self.report.former_slugs = list(
             self.keep.former_slugs.order_by("slug").values_list("slug", flat=True)
         )
@@ -163,9 +171,14 @@ class _Merge:
                 self.save(signature)
                 self.report.signatures_moved += 1
                 continue
-            printed_names.append(signature.name_as_printed or self.other.name)
+            if signature.statement.is_public:  # a draft's printed names stay private
+                printed_names.append(signature.name_as_printed or self.other.name)
             self.delete(signature)
             mine.joined_on = min(mine.joined_on, signature.joined_on)
+            if mine.withdrawn_on is None and signature.withdrawn_on is not None:
+                # The other's withdrawal stands (its date is after both dates joined).
+                mine.withdrawn_on = signature.withdrawn_on
+                mine.withdrawal_reason = signature.withdrawal_reason
             if signature.role == Signature.Role.LEAD and mine.role != Signature.Role.LEAD:
                 mine.role = Signature.Role.LEAD
                 mine.position = signature.position

@@ -1,7 +1,7 @@
 import re
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
@@ -58,7 +58,14 @@ class OrganizationQuerySet(models.QuerySet):
             .annotate(n=models.Count("pk"))
             .values("n")
         )
-        return self.update(public_statement_count=Coalesce(Subquery(signed), 0))
+        with transaction.atomic():
+            # Lock the rows first, in one order, then count in a statement of its own: on
+            # PostgreSQL it then sees what a transaction it waited for committed (an UPDATE
+            # that waits for a lock keeps its subquery's older snapshot).
+            ids = list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
+            return self.model.objects.filter(pk__in=ids).update(
+                public_statement_count=Coalesce(Subquery(signed), 0)
+            )
 
 
 class Organization(models.Model):
@@ -138,7 +145,11 @@ class Organization(models.Model):
     def save(self, *args, **kwargs):
         self.clean()
         self.check_slug_is_not_former()
-        if not self._state.adding and kwargs.get("update_fields") is None:
+        if (
+            not self._state.adding
+            and kwargs.get("update_fields") is None
+            and type(self).objects.filter(pk=self.pk).exists()  # not a restored record
+        ):
             # Never write back a count this instance read before it changed.
             kwargs["update_fields"] = [
                 field.name

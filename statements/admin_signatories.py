@@ -18,7 +18,7 @@ from . import signatory_lists
 from .models import Signature, Statement
 from .signatory_lists import ListError
 
-MAX_UPLOAD = 2 * 2**20  # bytes of CSV
+MAX_UPLOAD = 500 * 2**10  # bytes of CSV (see signatory_lists.MAX_TEXT)
 
 
 class SignatoryListForm(forms.Form):
@@ -64,8 +64,8 @@ class SignatoryListForm(forms.Form):
         if upload is not None:
             if upload.size > MAX_UPLOAD:
                 raise forms.ValidationError(
-                    f"The file is {upload.size / 2**20:.1f} MB; the limit is "
-                    f"{MAX_UPLOAD / 2**20:.0f} MB."
+                    f"The file is {upload.size / 2**10:.0f} KB; the limit is "
+                    f"{MAX_UPLOAD / 2**10:.0f} KB: split it."
                 )
             csv_text = self._decode(upload.read())
             data["csv_text"], data["csv_name"] = csv_text, upload.name[:200]

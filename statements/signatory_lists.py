@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.text import slugify
 
@@ -25,8 +25,10 @@ from organizations.models import FormerSlug, Organization, OtherName, normalize_
 
 from .models import Signature, Statement
 
-MAX_LINES = 5000
-MAX_TEXT = 1_000_000  # characters of pasted text, or of a decoded CSV file
+# The confirmation posts one field a line and the list again: Django's limits of 1,000
+# fields and 2.5 MB a request must hold it (URL-encoding can triple text).
+MAX_LINES = 900
+MAX_TEXT = 500_000  # characters of pasted text, or of a decoded CSV file
 NAME_MAX = Organization._meta.get_field("name").max_length
 ACRONYM_MAX = Organization._meta.get_field("acronym").max_length
 CSV_COLUMNS = ("name", "acronym", "role", "joined_on", "withdrawn_on", "withdrawal_reason")
@@ -298,8 +300,18 @@ def add_signatories(
     errors = check_choices(statement, entries, choices)
     if errors:
         raise ListError(errors)
+    try:
+        return _add(statement, entries, choices, reason[:100])
+    except IntegrityError:
+        # Another save took a name or a place first (two staff adding the same list at once).
+        raise ListError(
+            "Nothing was saved: the organisations or signatures changed while you were "
+            "checking the list. Preview it again."
+        ) from None
+
+
+def _add(statement, entries, choices, reason) -> Outcome:
     outcome = Outcome()
-    reason = reason[:100]
     with transaction.atomic():
         Statement.objects.select_for_update().filter(pk=statement.pk).first()
         signed = set(statement.signatures.values_list("organization_id", flat=True))

@@ -473,3 +473,34 @@ def test_the_seeds_import_again_after_a_seed_organisation_was_merged_away(seeded
     assert not report.changed
     assert not Organization.objects.filter(slug="churches-for-middle-east-peace").exists()
     assert set(keep.signatures.values_list("statement_id", flat=True)) == signed
+
+
+def test_a_merge_keeps_the_other_signatures_withdrawal_on_a_shared_statement(db):
+    keep, other = factories.organization(), factories.organization()
+    statement = factories.statement()
+    Signature.objects.create(statement=statement, organization=keep)
+    Signature.objects.create(
+        statement=statement,
+        organization=other,
+        withdrawn_on=datetime.date(2025, 12, 1),
+        withdrawal_reason="Withdrew after a board vote.",
+    )
+    merge_organizations(keep=keep, other=other)
+    signature = Signature.objects.get(statement=statement)
+    assert signature.organization == keep
+    assert signature.withdrawn_on == datetime.date(2025, 12, 1)
+    assert signature.withdrawal_reason == "Withdrew after a board vote."
+
+
+def test_merging_an_organisation_known_only_from_drafts_makes_nothing_of_it_public(db):
+    keep = factories.organization(name="Public Org", slug="public-org")
+    Signature.objects.create(statement=factories.statement(), organization=keep)
+    secret = factories.organization(name="Secret Newcomer", slug="secret-newcomer")
+    draft = factories.statement(status=Statement.Status.DRAFT)
+    Signature.objects.create(statement=draft, organization=secret, name_as_printed="Secret Co")
+    Signature.objects.create(statement=draft, organization=keep)
+    merge_organizations(keep=keep, other=secret)
+    assert not FormerSlug.objects.filter(slug="secret-newcomer").exists()
+    names = set(keep.other_names.values_list("name", flat=True))
+    assert not names & {"Secret Newcomer", "Secret Co"}
+    assert Client().get("/organizations/secret-newcomer/").status_code == 404

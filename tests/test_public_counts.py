@@ -79,3 +79,26 @@ def test_the_seed_counts_match_a_fresh_count(seeded):
     Organization.objects.update(public_statement_count=0)
     Organization.objects.all().refresh_public_counts()
     assert {org.pk: org.public_statement_count for org in Organization.objects.all()} == expected
+
+
+def test_a_deleted_organisation_restored_from_its_history_saves(db):
+    org = factories.organization(name="Gone For Now", slug="gone-for-now")
+    pk = org.pk
+    org.delete()
+    restored = Organization.history.filter(id=pk).earliest().instance
+    restored._state.adding = False  # as the history admin's revert form has it
+    restored.save()
+    assert Organization.objects.get(pk=pk).name == "Gone For Now"
+
+
+def test_the_recount_command_puts_every_count_right(seeded):
+    import io
+
+    from django.core.management import call_command
+
+    expected = dict(Organization.objects.values_list("pk", "public_statement_count"))
+    Organization.objects.update(public_statement_count=0)
+    out = io.StringIO()
+    call_command("recount_public_statements", stdout=out)
+    assert dict(Organization.objects.values_list("pk", "public_statement_count")) == expected
+    assert "Recounted 18 organisations." in out.getvalue()

@@ -313,3 +313,13 @@ def test_staff_preview_a_draft_the_public_cannot_see(editor, client, statement):
     assert 'id="preview-link"' in editor.get(change).content.decode()
     editor.logout()
     assert client.get(path).status_code == 404
+
+
+def test_a_list_too_long_to_confirm_is_refused_at_preview(editor, statement):
+    text = "\n".join(f"Organisation number {n}" for n in range(901))
+    response = preview(editor, statement, text)
+    assert "more than 900 names" in errors(response)
+    ok = preview(editor, statement, "\n".join(f"Organisation number {n}" for n in range(900)))
+    done = confirm(editor, statement, ok)
+    assert done.status_code == 302
+    assert statement.signatures.count() == 900
