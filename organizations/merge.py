@@ -5,12 +5,14 @@ The kept record receives everything the other one had: its signatures, other nam
 contacts, quotes and former slugs. The other record's name, acronym and slug are recorded on
 the kept one (as a former name, an acronym and a former slug that redirects), blank details of
 the kept record are filled from the other, and the other record is deleted. Every row written
-carries the reason "Merged “X” into “Y”" in its history.
+carries the reason "Merged “X” into “Y”" in its history. An organisation known only from
+draft statements leaves no public trace: its name, acronym and slug are not recorded.
 
 Where both records signed the same statement, the kept record's signature stays, with the
 earlier of the two dates joined and the lead role if either was a lead sponsor (in the lead's
-place in the printed list); its withdrawal, if any, is left as it was. The other signature is
-deleted, and the name it was printed under is recorded as a variant name of the kept record.
+place in the printed list); if only the other had withdrawn, its withdrawal is carried over.
+The other signature is deleted, and the name it was printed under (on a public statement) is
+recorded as a variant name of the kept record.
 """
 
 from dataclasses import dataclass, field
