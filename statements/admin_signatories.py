@@ -148,7 +148,6 @@ class ChoicesForm(forms.Form):
             )
             field.lookup = lookup
             field.widget.prefetched = lookup
-            field.widget.choices = field.choices
             self.fields[f"org_{i}"] = field
 
     def choices(self) -> list[Organization | None]:

@@ -19,13 +19,17 @@ def _refresh(organization_ids):
         Organization.objects.filter(pk__in=ids).refresh_public_counts()
 
 
+def _stored(instance, field: str):
+    """The value `field` has in the database now, before `instance` is saved over it."""
+    if instance.pk is None:
+        return None
+    rows = type(instance).objects.filter(pk=instance.pk).values_list(field, flat=True)
+    return rows.first()
+
+
 @receiver(pre_save, sender=Signature)
 def _remember_signature(sender, instance, **kwargs):
-    instance._previous_organization_id = (
-        Signature.objects.filter(pk=instance.pk).values_list("organization_id", flat=True).first()
-        if instance.pk
-        else None
-    )
+    instance._previous_organization_id = _stored(instance, "organization_id")
 
 
 @receiver(post_save, sender=Signature)
@@ -40,11 +44,7 @@ def _signature_deleted(sender, instance, **kwargs):
 
 @receiver(pre_save, sender=Statement)
 def _remember_status(sender, instance, **kwargs):
-    instance._previous_status = (
-        Statement.objects.filter(pk=instance.pk).values_list("status", flat=True).first()
-        if instance.pk
-        else None
-    )
+    instance._previous_status = _stored(instance, "status")
 
 
 @receiver(post_save, sender=Statement)

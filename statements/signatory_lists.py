@@ -191,8 +191,6 @@ def _csv_entry(number: int, row: dict, role: str, joined_on: datetime.date) -> E
 def _check_size(text: str):
     if len(text) > MAX_TEXT:
         raise ListError(f"The list is over {MAX_TEXT:,} characters; split it.", code="size")
-    if text.count("\n") > MAX_LINES * 3:
-        raise ListError(f"The list is over {MAX_LINES} lines; split it.", code="size")
 
 
 def _check_entries(entries: list[Entry]):

@@ -102,3 +102,24 @@ def test_history_pages_of_bad_ids_are_not_found(staff_client, statement):
         f"/admin/statements/statement/{statement.pk}/history/{2**63}/",
     ):
         assert staff_client.get(url).status_code in (302, 404), url
+
+
+def test_every_kind_of_record_staff_curate_keeps_its_history(statement):
+    from organizations.models import FormerSlug, OtherName
+    from statements.models import CoverageLink, MediaContact, Quote, Topic
+
+    records = [
+        statement,
+        statement.signatures.first(),
+        statement.media_contacts.first(),
+        statement.coverage.first(),
+        statement.quotes.first(),
+        Topic.objects.first(),
+        Organization.objects.first(),
+        OtherName.objects.first(),
+        FormerSlug.objects.create(organization=Organization.objects.first(), slug="old-one"),
+    ]
+    kinds = {type(record) for record in records}
+    assert {CoverageLink, MediaContact, Quote, Topic, OtherName, FormerSlug} <= kinds
+    for record in records:
+        assert record.history.exists(), type(record).__name__
