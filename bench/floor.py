@@ -312,57 +312,35 @@ def timeline(db: Db, base: str, query: dict, slug: str):
 
 def cosigners(db: Db, base: str, query: dict, slug: str):
     found = db.all(
-        f"""
-        SELECT o.id FROM organizations_organization o
-        WHERE o.slug = %s AND EXISTS (
-            SELECT 1 FROM statements_signature g
-            JOIN statements_statement s ON s.id = g.statement_id
-            WHERE g.organization_id = o.id AND s.status IN {PUBLIC})
-        """,
+        "SELECT id, public_statement_count FROM organizations_organization WHERE slug = %s",
         (slug,),
     )
-    if not found:
+    if not found or not found[0][1]:
         return 404, {"detail": "No Organization matches the given query."}
     pk = found[0][0]
-    # One signature per organisation per statement, so count(*) counts statements.
+    # The co-signing table the product keeps (organizations.Cosigning), as the app reads it.
     rows = db.all(
-        f"""
-        WITH shared AS (
-            SELECT g.statement_id, s.slug, s.issued_on
-            FROM statements_signature g JOIN statements_statement s ON s.id = g.statement_id
-            WHERE g.organization_id = %(pk)s AND s.status IN {PUBLIC}
-        ), together AS (
-            SELECT g.organization_id, count(*) AS shared_count,
-                   min(sh.issued_on) AS first_shared_on, max(sh.issued_on) AS last_shared_on
-            FROM statements_signature g JOIN shared sh ON sh.statement_id = g.statement_id
-            WHERE g.organization_id <> %(pk)s
-            GROUP BY g.organization_id
-        ), page AS (
-            SELECT t.*, o.slug, o.name, o.acronym, count(*) OVER () AS total
-            FROM together t JOIN organizations_organization o ON o.id = t.organization_id
-            ORDER BY t.shared_count DESC, o.name, o.id
-            LIMIT %(size)s
-        )
-        SELECT p.slug, p.name, p.acronym, p.shared_count, p.first_shared_on,
-               p.last_shared_on, p.total,
-               ARRAY(SELECT sh.slug FROM statements_signature g
-                     JOIN shared sh ON sh.statement_id = g.statement_id
-                     WHERE g.organization_id = p.organization_id
-                     ORDER BY sh.issued_on, sh.statement_id)
-        FROM page p
-        ORDER BY p.shared_count DESC, p.name, p.organization_id
+        """
+        SELECT o.slug, o.name, o.acronym, c.shared_count, c.first_shared_on,
+               c.last_shared_on,
+               (SELECT count(*) FROM organizations_cosigning WHERE organization_id = %(pk)s)
+        FROM organizations_cosigning c JOIN organizations_organization o ON o.id = c.other_id
+        WHERE c.organization_id = %(pk)s
+        ORDER BY c.shared_count DESC, o.name, o.id
+        LIMIT %(size)s
         """,
         {"pk": pk, "size": COSIGNERS_PAGE},
     )
+    statements = f"{base}/api/v1/statements/?signed_by={slug}&signed_by="
     results = [
         {
             "organization": organization_ref(base, org_slug, name, acronym),
             "shared_count": shared_count,
             "first_shared_on": first,
             "last_shared_on": last,
-            "shared_statements": statements,
+            "shared_statements_url": statements + org_slug,
         }
-        for org_slug, name, acronym, shared_count, first, last, _, statements in rows
+        for org_slug, name, acronym, shared_count, first, last, _ in rows
     ]
     count = rows[0][6] if rows else 0
     path = f"/api/v1/organizations/{slug}/cosigners/"

@@ -1,6 +1,9 @@
-from django.db.models import Count, Max, Min, Q
+from urllib.parse import urlencode
+
+from django.db.models import Count, F, Max, Min, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 
@@ -8,7 +11,7 @@ from statements.models import Signature, Statement
 from tracker.api import FORMAT_PARAMETER, ReadOnlyViewSet, slug_example
 
 from .filters import OrganizationFilter, PositionsFilter
-from .models import Organization
+from .models import Cosigning, Organization
 from .serializers import (
     CosignerSerializer,
     OrganizationDetailSerializer,
@@ -98,6 +101,9 @@ class OrganizationViewSet(ReadOnlyViewSet):
     def timeline(self, request, slug=None):
         """Every public statement the organisation signed, oldest first: its positions."""
         organization = get_object_or_404(Organization.objects.public(), slug=slug)
+        if not self.filtered(request):
+            # Its positions are its signatures on public statements: the count it keeps.
+            self.known_count = organization.public_statement_count
         entries = (
             self.positions(organization)
             .select_related("statement", "organization")
@@ -113,11 +119,37 @@ class OrganizationViewSet(ReadOnlyViewSet):
     def cosigners(self, request, slug=None):
         """
         Every other organisation that signed at least one of the same public statements,
-        most shared first, with the shared statements.
+        most shared first, with a link to the statements both signed.
         """
         organization = get_object_or_404(Organization.objects.public(), slug=slug)
+        if self.filtered(request) or not organization.cosigners_kept:
+            rows = self.aggregated_cosigners(organization)
+        else:
+            # Kept in step with the signatures (statements.cosigning): one index range.
+            rows = (
+                Cosigning.objects.filter(organization=organization)
+                .order_by("-shared_count", "other__name", "other_id")
+                .values("shared_count", "first_shared_on", "last_shared_on")
+                .annotate(organization_id=F("other_id"))
+            )
+        if request.accepted_renderer.format == "csv":
+            self.check_csv_request(request)
+            everyone = list(rows)
+            self.attach_cosigners(everyone, organization)
+            return self.stream_csv(everyone)
+        page = self.paginate_queryset(rows)
+        self.attach_cosigners(page, organization)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @staticmethod
+    def filtered(request) -> bool:
+        """Whether the request filters the organisation's positions."""
+        return any(name in request.query_params for name in PositionsFilter.base_filters)
+
+    def aggregated_cosigners(self, organization):
+        """Co-signers on the statements the filters keep, aggregated from the signatures."""
         shared = self.positions(organization).values("statement_id")
-        rows = (
+        return (
             Signature.objects.filter(statement_id__in=shared)
             .exclude(organization=organization)
             .values("organization_id")
@@ -129,28 +161,19 @@ class OrganizationViewSet(ReadOnlyViewSet):
             )
             .order_by("-shared_count", "name", "organization_id")
         )
-        if request.accepted_renderer.format == "csv":
-            self.check_csv_request(request)
-            everyone = list(rows)
-            self.attach_cosigner_details(everyone, shared)
-            return self.stream_csv(everyone)
-        page = self.paginate_queryset(rows)
-        self.attach_cosigner_details(page, shared)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @staticmethod
-    def attach_cosigner_details(rows, shared):
-        """Two queries for the whole page: the organisations, and the shared statements."""
-        ids = [row["organization_id"] for row in rows]
-        organizations = Organization.objects.in_bulk(ids)
-        statements: dict[int, list[str]] = {pk: [] for pk in ids}
-        pairs = (
-            Signature.objects.filter(organization_id__in=ids, statement_id__in=shared)
-            .order_by("statement__issued_on", "statement_id")
-            .values_list("organization_id", "statement__slug")
-        )
-        for organization_id, slug in pairs:
-            statements[organization_id].append(slug)
+    def attach_cosigners(self, rows, organization):
+        """One query for the page's organisations; each row links to the shared statements."""
+        organizations = Organization.objects.in_bulk([row["organization_id"] for row in rows])
+        filters = {
+            name: value
+            for name, value in self.request.query_params.items()
+            if name in PositionsFilter.base_filters
+        }
+        base = self.request.build_absolute_uri(reverse("api:statement-list"))
         for row in rows:
-            row["organization"] = organizations[row["organization_id"]]
-            row["shared_statements"] = statements[row["organization_id"]]
+            other = row["organization"] = organizations[row["organization_id"]]
+            query = urlencode(
+                [("signed_by", organization.slug), ("signed_by", other.slug), *filters.items()]
+            )
+            row["shared_statements_url"] = f"{base}?{query}"

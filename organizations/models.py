@@ -68,6 +68,10 @@ class OrganizationQuerySet(models.QuerySet):
             )
 
 
+# Kept by the product as signatures change, never written back from an instance.
+DERIVED_FIELDS = ("public_statement_count", "cosigners_kept")
+
+
 class Organization(models.Model):
     class Kind(models.TextChoices):
         ADVOCACY = "advocacy", "Advocacy group"
@@ -111,9 +115,13 @@ class Organization(models.Model):
     # saving an organisation: public() and the statement counts read it, so that lists
     # cost the same however many signatures there are.
     public_statement_count = models.PositiveIntegerField(default=0, editable=False, db_index=True)
+    # Whether the co-signing table holds this organisation's co-signers (see Cosigning).
+    cosigners_kept = models.BooleanField(default=False, editable=False)
 
     objects = OrganizationQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at", "public_statement_count"])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "public_statement_count", "cosigners_kept"]
+    )
 
     class Meta:
         ordering = ["name"]
@@ -154,7 +162,7 @@ class Organization(models.Model):
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "public_statement_count"
+                if not field.primary_key and field.name not in DERIVED_FIELDS
             ]
         super().save(*args, **kwargs)
 
@@ -281,3 +289,45 @@ class FormerSlug(models.Model):
                 {"slug": f"“{self.slug}” is the current address of “{current.name}”."},
                 code="current_slug",
             )
+
+
+class Cosigning(models.Model):
+    """
+    Derived data: how often an organisation signed the same public statement as another,
+    kept by statements.cosigning whenever a signature or a public statement changes, so that
+    its co-signers are one index range, most shared first, instead of an aggregate over
+    every signature of every statement it signed.
+
+    Only organisations with many signatures need it (`cosigners_kept`, from
+    settings.COSIGNERS_KEPT_FROM public statements): for the others the aggregate is small,
+    and a row for every pair would make the table some forty times the signatures'.
+    `manage.py recount_public_statements` rebuilds it from the signatures.
+    """
+
+    # No foreign key constraints in the database: the table is derived (rebuilt at will), and
+    # checking tens of millions of rows' keys would make a rebuild take many minutes. The
+    # rows go with their organisations all the same (on_delete, in Django).
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="cosignings",
+        db_index=False,
+        db_constraint=False,
+    )
+    other = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    shared_count = models.PositiveIntegerField()
+    first_shared_on = models.DateField()
+    last_shared_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "other"], name="cosigning_pair"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-shared_count"], name="cosigning_most_shared"),
+        ]
+
+    def __str__(self):
+        return f"{self.organization_id} with {self.other_id}: {self.shared_count}"

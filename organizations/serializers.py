@@ -75,8 +75,8 @@ class CosignerSerializer(serializers.Serializer):
     shared_count = serializers.IntegerField(read_only=True)
     first_shared_on = serializers.DateField(read_only=True)
     last_shared_on = serializers.DateField(read_only=True)
-    shared_statements = serializers.ListField(
-        child=serializers.SlugField(),
+    shared_statements_url = serializers.URLField(
         read_only=True,
-        help_text="Slugs of the statements both signed, oldest first.",
+        help_text="The statements both signed (within the same filters): the statement list "
+        "filtered by both organisations.",
     )

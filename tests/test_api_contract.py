@@ -93,7 +93,8 @@ def test_ancas_cosigners_are_the_17_other_organisations_of_the_joint_statement(a
                 "shared_count": 1,
                 "first_shared_on": "2025-11-12",
                 "last_shared_on": "2025-11-12",
-                "shared_statements": [JOINT],
+                "shared_statements_url": f"{BASE}/statements/"
+                f"?signed_by=armenian-national-committee-of-america&signed_by={slug}",
             }
             for slug, name, acronym, _ in others
         ],

@@ -44,7 +44,9 @@ def test_a_csv_is_the_whole_list_not_a_page(api, seeded):
                             "joined_on", "withdrawn_on"}  # fmt: skip
     cosigners = download(api, f"/api/v1/organizations/{CMEP}/cosigners/")
     assert len(cosigners) == 17
-    assert cosigners[0]["shared_statements"] == JOINT
+    assert cosigners[0]["shared_statements_url"].endswith(
+        f"/api/v1/statements/?signed_by={CMEP}&signed_by={cosigners[0]['organization_slug']}"
+    )
     assert cosigners[0]["shared_count"] == "1"
 
 

@@ -93,7 +93,15 @@ def test_cosigners_count_shared_statements_most_first(api, seeded):
     assert (first["shared_count"], first["first_shared_on"], first["last_shared_on"]) == (
         3, "2025-11-12", "2026-01-02",
     )  # fmt: skip
-    assert first["shared_statements"][0] == JOINT and len(first["shared_statements"]) == 3
+    shared = api_get(api, first["shared_statements_url"].removeprefix("http://testserver"))
+    assert [s["slug"] for s in shared["results"]][2:] == [JOINT] and shared["count"] == 3
+    # Filtered, the co-signers are counted from the signatures, and the link keeps the filter.
+    recent = api_get(api, f"/api/v1/organizations/{CMEP}/cosigners/", issued_after="2026-01-01")[
+        "results"
+    ]
+    assert [(r["organization"]["slug"], r["shared_count"]) for r in recent] == [(ANCA, 2)]
+    shared = api_get(api, recent[0]["shared_statements_url"].removeprefix("http://testserver"))
+    assert shared["count"] == 2 and "issued_after=2026-01-01" in recent[0]["shared_statements_url"]
 
 
 @pytest.fixture

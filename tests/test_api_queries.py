@@ -69,10 +69,16 @@ def test_organization_detail(api, django_assert_num_queries, n):
 def test_timeline(api, django_assert_num_queries, n):
     org = factories.organization()
     one_org_on([factories.statement() for _ in range(n)], org)
-    # the organisation; count; the page with statements
-    with django_assert_num_queries(3):
+    # the organisation (with its count of public statements); the page with statements
+    with django_assert_num_queries(2):
         payload = api.get(f"/api/v1/organizations/{org.slug}/timeline/", {"page_size": 50})
-    assert len(payload.json()["results"]) == n
+    assert len(payload.json()["results"]) == n and payload.json()["count"] == n
+    # filtered, the count is counted
+    with django_assert_num_queries(3):
+        payload = api.get(
+            f"/api/v1/organizations/{org.slug}/timeline/", {"issued_after": "2000-01-01"}
+        )
+    assert len(payload.json()["results"]) == n and payload.json()["count"] == n
 
 
 @pytest.mark.parametrize("n", [1, 50])
@@ -80,9 +86,8 @@ def test_cosigners(api, django_assert_num_queries, n):
     statement = factories.statement(signatories=n + 1)
     org = statement.signatures.first().organization
     one_org_on([factories.statement()], org)
-    # the organisation; count; the page of aggregates; the page's organisations; the page's
-    # shared statements
-    with django_assert_num_queries(5):
+    # the organisation; count; the page of the co-signing table; the page's organisations
+    with django_assert_num_queries(4):
         payload = api.get(f"/api/v1/organizations/{org.slug}/cosigners/", {"page_size": 50})
     assert len(payload.json()["results"]) == n
 

@@ -91,14 +91,25 @@ def test_a_deleted_organisation_restored_from_its_history_saves(db):
     assert Organization.objects.get(pk=pk).name == "Gone For Now"
 
 
-def test_the_recount_command_puts_every_count_right(seeded):
+def test_the_recount_command_puts_every_count_right(seeded, settings):
     import io
 
     from django.core.management import call_command
 
+    from organizations.models import Cosigning
+    from statements import cosigning
+
+    settings.COSIGNERS_KEPT_FROM = 1  # every organisation's co-signers are kept
+    cosigning.rebuild()
+
     expected = dict(Organization.objects.values_list("pk", "public_statement_count"))
+    pairs = sorted(Cosigning.objects.values_list("organization", "other", "shared_count"))
+    assert len(pairs) == 18 * 17  # the seed's one statement
     Organization.objects.update(public_statement_count=0)
+    Cosigning.objects.all().delete()
     out = io.StringIO()
     call_command("recount_public_statements", stdout=out)
     assert dict(Organization.objects.values_list("pk", "public_statement_count")) == expected
+    assert sorted(Cosigning.objects.values_list("organization", "other", "shared_count")) == pairs
     assert "Recounted 18 organisations." in out.getvalue()
+    assert "306 pairs of organisations" in out.getvalue()

@@ -6,8 +6,10 @@ CSV downloads of every list, and JSON errors.
 import csv
 import io
 import re
+from functools import partial
 
 import django_filters
+from django.core.paginator import Paginator as DjangoPaginator
 from django.http import HttpResponsePermanentRedirect, JsonResponse, StreamingHttpResponse
 from django.urls import Resolver404, resolve, reverse
 from drf_spectacular.types import OpenApiTypes
@@ -85,13 +87,30 @@ def _bounded_page_size(parameters: list[dict]) -> list[dict]:
     return parameters
 
 
+class KnownCountPaginator(DjangoPaginator):
+    """A paginator told its count, where the product keeps it, instead of counting rows."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.count = count
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
+    """Numbered pages. A view that knows its list's length sets `known_count` to save the count."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
 
     def get_page_size(self, request):
         return _page_size(request, self.page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        known = getattr(view, "known_count", None)
+        self.django_paginator_class = (
+            DjangoPaginator if known is None else partial(KnownCountPaginator, count=known)
+        )
+        return super().paginate_queryset(queryset, request, view)
 
     def get_schema_operation_parameters(self, view):
         return _bounded_page_size(super().get_schema_operation_parameters(view))

@@ -247,3 +247,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# An organisation that signed this many public statements has its co-signers kept in the
+# co-signing table (organizations.Cosigning) rather than aggregated on each request; it
+# leaves the table when it falls under half as many.
+COSIGNERS_KEPT_FROM = 500

@@ -1,0 +1,221 @@
+"""
+The co-signing table stays equal to what the signatures say, through every kind of change:
+each step below compares it with the pairs computed afresh from the signatures.
+"""
+
+import datetime
+import random
+from collections import defaultdict
+
+import pytest
+
+from organizations.merge import merge_organizations
+from organizations.models import Cosigning, Organization
+from statements import cosigning
+from statements.models import Signature, Statement
+
+from . import factories
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+@pytest.fixture(autouse=True)
+def keep_everyone(settings):
+    """Keep every organisation's co-signers, so that each change below is seen whole."""
+    settings.COSIGNERS_KEPT_FROM = 1
+
+
+def table() -> dict:
+    return {
+        (row.organization_id, row.other_id): (
+            row.shared_count,
+            row.first_shared_on,
+            row.last_shared_on,
+        )
+        for row in Cosigning.objects.all()
+    }
+
+
+def from_signatures() -> dict:
+    signers = defaultdict(set)
+    dates = {}
+    for signature in Signature.objects.select_related("statement"):
+        if signature.statement.is_public:
+            signers[signature.statement_id].add(signature.organization_id)
+            dates[signature.statement_id] = signature.statement.issued_on
+    pairs: dict = {}
+    for statement_id, orgs in signers.items():
+        on = dates[statement_id]
+        for a in orgs:
+            for b in orgs - {a}:
+                count, first, last = pairs.get((a, b), (0, on, on))
+                pairs[a, b] = (count + 1, min(first, on), max(last, on))
+    return pairs
+
+
+def check():
+    kept = set(Organization.objects.filter(cosigners_kept=True).values_list("pk", flat=True))
+    public = set(Organization.objects.public().values_list("pk", flat=True))
+    assert kept == public  # from one public statement on, with the threshold at 1
+    assert table() == from_signatures()
+
+
+def sign(statement, *orgs):
+    for org in orgs:
+        Signature.objects.create(statement=statement, organization=org)
+
+
+def test_adding_publishing_redating_and_removing_keep_the_pairs():
+    a, b, c, d = (factories.organization() for _ in range(4))
+    first = factories.statement(issued_on=D(2024, 1, 10))
+    sign(first, a, b, c)
+    check()
+    assert table()[a.pk, b.pk] == (1, D(2024, 1, 10), D(2024, 1, 10))
+    second = factories.statement(issued_on=D(2025, 3, 1), status=Statement.Status.DRAFT)
+    sign(second, a, b, d)
+    check()  # a draft adds nothing
+    assert (a.pk, d.pk) not in table()
+    second.status = Statement.Status.PUBLISHED
+    second.save()
+    check()
+    assert table()[b.pk, a.pk] == (2, D(2024, 1, 10), D(2025, 3, 1))
+    second.issued_on = D(2023, 6, 1)
+    second.save()
+    check()
+    assert table()[a.pk, b.pk] == (2, D(2023, 6, 1), D(2024, 1, 10))
+    second.status = Statement.Status.RETRACTED  # still public
+    second.save()
+    check()
+    first.status = Statement.Status.DRAFT
+    first.save()
+    check()
+    assert table()[a.pk, b.pk] == (1, D(2023, 6, 1), D(2023, 6, 1))
+    assert (a.pk, c.pk) not in table()
+
+
+def test_deleting_signatures_one_by_one_and_in_one_go():
+    orgs = [factories.organization() for _ in range(5)]
+    early = factories.statement(issued_on=D(2020, 1, 1))
+    late = factories.statement(issued_on=D(2026, 1, 1))
+    middle = factories.statement(issued_on=D(2023, 1, 1))
+    sign(early, *orgs)
+    sign(late, *orgs[:4])
+    sign(middle, *orgs[1:])
+    check()
+    Signature.objects.get(statement=early, organization=orgs[2]).delete()
+    check()  # the pair's first date comes from the next statement it shares
+    assert table()[orgs[2].pk, orgs[1].pk][1] == D(2023, 1, 1)
+    Signature.objects.filter(statement=late, organization__in=orgs[:3]).delete()
+    check()
+    late.delete()  # its remaining signatures go with it, in one DELETE
+    check()
+    middle.delete()
+    early.delete()
+    assert table() == {}
+
+
+def test_moving_a_signature_and_merging_organisations():
+    a, b, c, twin = (factories.organization() for _ in range(4))
+    one = factories.statement(issued_on=D(2024, 5, 5))
+    two = factories.statement(issued_on=D(2025, 5, 5))
+    sign(one, a, b, twin)
+    sign(two, a, c)
+    signature = Signature.objects.get(statement=one, organization=twin)
+    signature.organization = c
+    signature.save()
+    check()
+    signature.statement = two
+    signature.organization = b
+    signature.save()
+    check()
+    sign(one, twin)
+    sign(two, twin)
+    check()
+    merge_organizations(keep=a, other=twin)
+    check()
+    Signature.objects.filter(organization=c).delete()
+    c.delete()
+    check()
+
+
+def test_many_random_changes_then_rebuild_agree():
+    rng = random.Random(20261124)
+    orgs = [factories.organization() for _ in range(12)]
+    statements = [
+        factories.statement(issued_on=D(2020 + i % 6, 1 + i % 12, 1 + i), status=status)
+        for i, status in enumerate([Statement.Status.PUBLISHED] * 6 + [Statement.Status.DRAFT] * 2)
+    ]
+    for statement in statements:
+        sign(statement, *rng.sample(orgs, rng.randint(2, 8)))
+    check()
+    for _ in range(30):
+        statement = rng.choice(statements)
+        move = rng.random()
+        if move < 0.3:
+            unsigned = [o for o in orgs if not statement.signatures.filter(organization=o).exists()]
+            if unsigned:
+                sign(statement, rng.choice(unsigned))
+        elif move < 0.6:
+            signature = statement.signatures.order_by("?").first()
+            if signature:
+                signature.delete()
+        elif move < 0.8:
+            statement.status = rng.choice(list(Statement.Status.values))
+            if statement.status == Statement.Status.RETRACTED:
+                statement.retraction_note = "Withdrawn by its sponsors."
+            statement.save()
+        else:
+            statement.issued_on = D(2019 + rng.randint(0, 7), rng.randint(1, 12), 1)
+            statement.save()
+        check()
+    expected = table()
+    Cosigning.objects.all().delete()
+    assert cosigning.rebuild() == len(expected)
+    assert table() == expected
+
+
+def test_only_organisations_with_many_statements_are_kept(settings):
+    settings.COSIGNERS_KEPT_FROM = 4  # kept from 4 public statements, dropped under 2
+    hub, a, b = (factories.organization() for _ in range(3))
+    statements = [factories.statement(issued_on=D(2024, 1, day)) for day in range(1, 5)]
+    for statement in statements[:3]:
+        sign(statement, hub, a)
+    assert table() == {}
+    sign(statements[3], hub, b)
+    hub.refresh_from_db()
+    assert hub.cosigners_kept
+    pairs = from_signatures()
+    assert table() == {pair: value for pair, value in pairs.items() if pair[0] == hub.pk}
+    assert table()[hub.pk, a.pk] == (3, D(2024, 1, 1), D(2024, 1, 3))
+    Signature.objects.filter(organization=hub, statement__in=statements[2:]).delete()
+    assert table() == {(hub.pk, a.pk): (2, D(2024, 1, 1), D(2024, 1, 2))}  # 2: still kept
+    statements[1].delete()
+    hub.refresh_from_db()
+    assert not hub.cosigners_kept and table() == {}
+
+
+def test_the_api_and_page_say_the_same_from_the_table_or_the_signatures(settings, client):
+    orgs = [factories.organization() for _ in range(6)]
+    for day, signers in enumerate([orgs, orgs[:4], orgs[:2], orgs[1:3], [orgs[0], orgs[5]]]):
+        sign(factories.statement(issued_on=D(2025, 2, 1 + day)), *signers)
+    api = f"/api/v1/organizations/{orgs[0].slug}/cosigners/"
+    page = f"/organizations/{orgs[0].slug}/"
+
+    def answers():
+        cosigners = client.get(api, {"page_size": 3}).json()
+        html = client.get(page).content.decode()
+        return cosigners, html[html.index("Most frequent co-signers") :]
+
+    kept = answers()
+    assert Organization.objects.get(pk=orgs[0].pk).cosigners_kept
+    settings.COSIGNERS_KEPT_FROM = 1000
+    cosigning.rebuild()
+    assert not Organization.objects.get(pk=orgs[0].pk).cosigners_kept
+    assert Cosigning.objects.count() == 0
+    assert answers() == kept
+    assert kept[0]["count"] == 5
+    assert [(r["organization"]["slug"], r["shared_count"]) for r in kept[0]["results"]] == [
+        (orgs[1].slug, 3), (orgs[2].slug, 2), (orgs[3].slug, 2),
+    ]  # fmt: skip
