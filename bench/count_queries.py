@@ -1,18 +1,22 @@
 """
-How many SQL queries each address costs: requests each address given on the command line
-twice, in-process with Django's test client, on the database DATABASE_URL names, and counts
-the queries of the second request (the first warms caches, as a running server would have).
-Prints JSON: {address: {"status": ..., "queries": ...}}.
+What each address costs to build: requests each address given on the command line, in-process
+with Django's test client, on the database DATABASE_URL names, with kept answers turned off
+(RESPONSE_CACHE=0), so that every request builds its answer. Counts the queries of the
+second request (the first warms what a running server would have warm) and times five more.
+Prints JSON: {address: {"status": ..., "queries": ..., "build_ms": median}}.
 """
 
 import json
 import os
+import statistics
 import sys
+import time
 import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+os.environ["RESPONSE_CACHE"] = "0"
 # Static files are served from the apps' folders when collectstatic has not been run.
 warnings.filterwarnings("ignore", "No directory at")
 
@@ -32,7 +36,16 @@ def main(addresses: list[str]) -> dict:
         client.get(address)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(address)
-        counted[address] = {"status": response.status_code, "queries": len(queries)}
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            client.get(address)
+            times.append((time.perf_counter() - start) * 1000)
+        counted[address] = {
+            "status": response.status_code,
+            "queries": len(queries),
+            "build_ms": round(statistics.median(times), 2),
+        }
     return counted
 
 

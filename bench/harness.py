@@ -467,6 +467,7 @@ def run_size(size: Size, name: str, args, failures: list[str]) -> dict:
     for endpoint in endpoints:
         counted = queries[endpoint["path"]]
         endpoint["queries"] = counted["queries"]
+        endpoint["build_ms"] = counted.get("build_ms")
         if counted["status"] != 200:
             failures.append(f"{endpoint['path']} answered {counted['status']} in-process")
     log_path = Path(args.logs) / f"gunicorn-{size.name}.log"
@@ -474,6 +475,11 @@ def run_size(size: Size, name: str, args, failures: list[str]) -> dict:
     with serve("tracker.wsgi:application", ROOT, env, args, log_path) as base:
         for endpoint in endpoints:
             endpoint.update(measure(base, endpoint["path"], args, failures, "app"))
+    log(f"{name}: the product under gunicorn, without kept answers (RESPONSE_CACHE=0)")
+    with serve("tracker.wsgi:application", ROOT, {**env, "RESPONSE_CACHE": "0"}, args,
+               log_path) as base:  # fmt: skip
+        for endpoint in endpoints:
+            endpoint["uncached"] = measure(base, endpoint["path"], args, failures, "uncached")
     log(f"{name}: the floor under gunicorn")
     with serve("floor:application", BENCH, env, args, log_path) as base:
         for endpoint in endpoints:
@@ -580,24 +586,38 @@ def number(value, digits: int = 1) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
+def kept_queries(endpoint: dict) -> str:
+    """Queries of a kept answer (the data version), then of building it."""
+    built = endpoint.get("queries")
+    return "—" if built is None else f"1 / {built}"
+
+
 def size_table(size: dict) -> list[str]:
     lines = [
-        "| endpoint | KiB | req/s | p50 ms | p95 ms | p99 ms | queries | floor req/s "
-        "| floor p95 ms | floor queries | floor ÷ app | targets |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| endpoint | KiB | req/s | p50 ms | p95 ms | p99 ms | queries | uncached req/s "
+        "| uncached p95 ms | build ms | floor req/s | floor p95 ms | floor queries "
+        "| floor ÷ app | floor ÷ uncached | targets |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for e in size["endpoints"]:
         floor = e.get("floor") or {}
+        uncached = e.get("uncached") or {}
         ratio = e.get("floor_ratio")
+        uncached_ratio = (
+            floor["rps"] / uncached["rps"] if floor.get("rps") and uncached.get("rps") else None
+        )
         busy = max(e.get("cpu_busy_before") or 0, floor.get("cpu_busy_before") or 0)
         label = e["label"] + (f" (⚠ CPU {busy:.0%} busy before)" if busy > IDLE else "")
         lines.append(
             f"| {label} | {number(e.get('bytes', 0) / 1024, 0)} | {number(e.get('rps'))} "
             f"| {number(e.get('p50_ms'), 2)} "
             f"| {number(e.get('p95_ms'), 2)} | {number(e.get('p99_ms'), 2)} "
-            f"| {e.get('queries', '—')} | {number(floor.get('rps'))} "
+            f"| {kept_queries(e)} | {number(uncached.get('rps'))} "
+            f"| {number(uncached.get('p95_ms'), 2)} | {number(e.get('build_ms'), 1)} "
+            f"| {number(floor.get('rps'))} "
             f"| {number(floor.get('p95_ms'), 2)} | {floor.get('queries', '—')} "
-            f"| {'—' if ratio is None else f'{ratio:.2f}x'} | {verdict(e)} |"
+            f"| {'—' if ratio is None else f'{ratio:.2f}x'} "
+            f"| {'—' if uncached_ratio is None else f'{uncached_ratio:.2f}x'} | {verdict(e)} |"
         )
     return lines
 

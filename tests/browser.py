@@ -39,9 +39,11 @@ def chromium():
 
 
 @pytest.fixture
-def site(live_server, transactional_db):
+def site(live_server, transactional_db, settings):
     # Each browser test starts from an emptied database: the staff groups (which a
-    # migration made) and the seeds are put back.
+    # migration made) and the seeds are put back. Its transactions commit, so the site
+    # keeps answers as in production (tracker.response_cache).
+    settings.RESPONSE_CACHE = True
     staff_groups = importlib.import_module("statements.migrations.0002_staff_groups")
     staff_groups.create_groups(apps, None)
     import_paths([SEEDS])

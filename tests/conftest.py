@@ -43,11 +43,25 @@ def staff_client(client, django_user_model):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Each test starts with no requests counted against the API rate limit."""
-    from django.core.cache import cache
+def _fresh_caches():
+    """
+    Each test starts with no requests counted against the API rate limit, and no kept
+    answers: a test's rolled-back transaction takes its data version back with it.
+    """
+    from django.core.cache import caches
 
-    cache.clear()
+    caches["default"].clear()
+    caches["responses"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_answers(settings):
+    """
+    Tests build every answer afresh. Kept answers follow the data version, which moves when
+    a transaction commits, and a test's transaction never commits: tests/test_response_cache.py
+    checks them with real commits.
+    """
+    settings.RESPONSE_CACHE = False
 
 
 @pytest.fixture

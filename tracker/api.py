@@ -20,7 +20,10 @@ from rest_framework.exceptions import (
     NotFound,
     ValidationError,
 )
+from rest_framework.response import Response
 from rest_framework.viewsets import ReadOnlyModelViewSet
+
+from tracker import response_cache
 
 MAX_PAGE_SIZE = 200
 # A repeatable parameter adds a subquery per value: bound it.
@@ -301,6 +304,26 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
                     raise ValidationError({key: ["Give a value, or leave the parameter out."]})
                 if len(value) > 500:
                     raise ValidationError({key: ["Too long (more than 500 characters)."]})
+        self.use_kept_answer(request)
+
+    def use_kept_answer(self, request):
+        """
+        Answer from the response cache (tracker.response_cache) when it has this request
+        under the current data version: after the checks and rate limits above, instead of
+        the handler, which DRF looks up only after initial(). Otherwise note the key, so
+        that finalize_response keeps the answer.
+        """
+        self.kept_answer_key = None
+        if request.accepted_renderer.format != "json" or not response_cache.cacheable_request(
+            request
+        ):
+            return
+        key = response_cache.key_for(request, f"api:{type(self).__name__}:{self.action}")
+        kept = response_cache.lookup(key) if key else None
+        if kept is None:
+            self.kept_answer_key = key
+        else:
+            setattr(self, request.method.lower(), lambda *args, **kwargs: kept)
 
     def finalize_response(self, request, response, *args, **kwargs):
         # Errors are JSON, even when the request asked for CSV.
@@ -309,7 +332,10 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
         ):
             request.accepted_renderer = renderers.JSONRenderer()
             request.accepted_media_type = request.accepted_renderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(self, "kept_answer_key", None) and isinstance(response, Response):
+            response_cache.store(self.kept_answer_key, response)
+        return response
 
     def check_csv_request(self, request):
         paging = sorted({"page", "page_size", "cursor"} & set(request.query_params))

@@ -8,6 +8,7 @@ Every variable is checked: a malformed value stops start-up with a message namin
     DJANGO_SECRET_KEY     required when DJANGO_DEBUG is off
     DJANGO_DEBUG          true/false, 1/0, yes/no, on/off (default: true)
     DJANGO_ALLOWED_HOSTS  comma-separated host names; required when DJANGO_DEBUG is off
+    RESPONSE_CACHE        true/false: keep rendered pages and API answers (default: true)
 """
 
 import os
@@ -136,6 +137,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # An ETag on every page, and 304 Not Modified when the client already has it.
     "django.middleware.http.ConditionalGetMiddleware",
+    # Innermost, so that every header above is set on a kept page as on a fresh one.
+    "tracker.response_cache.PublicPageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -252,3 +255,16 @@ LOGGING = {
 # co-signing table (organizations.Cosigning) rather than aggregated on each request; it
 # leaves the table when it falls under half as many.
 COSIGNERS_KEPT_FROM = 500
+
+# Public pages and API answers are kept in each worker's memory under the data version
+# (tracker.response_cache); RESPONSE_CACHE=0 turns that off (to measure the uncached cost).
+RESPONSE_CACHE = env_bool("RESPONSE_CACHE", default=True)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "responses": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "responses",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    },
+}

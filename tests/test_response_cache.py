@@ -1,0 +1,122 @@
+"""
+Kept answers (tracker.response_cache): a page or API answer is reused until the data
+changes, and never after. These tests commit for real, as production does, because the
+data version moves when a writing transaction commits.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.throttling import AnonRateThrottle
+
+from organizations.models import Organization
+from statements.models import DataVersion, Signature, Statement
+
+from . import factories
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+JOINT = "2025-11-12-azerbaijan-isf-gaza-joint-statement"
+ANCA = "armenian-national-committee-of-america"
+ADDRESSES = [
+    f"/statements/{JOINT}/",
+    f"/organizations/{ANCA}/",
+    "/",
+    f"/api/v1/statements/{JOINT}/",
+    "/api/v1/statements/",
+    f"/api/v1/organizations/{ANCA}/cosigners/",
+]
+
+
+@pytest.fixture(autouse=True)
+def kept(settings, seeded):
+    settings.RESPONSE_CACHE = True
+
+
+def fetch(client, url, queries=None):
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+        if response.streaming:
+            response.content_bytes = b"".join(response.streaming_content)
+    if queries is not None:
+        queries.append(len(context.captured_queries))
+    return response
+
+
+@pytest.mark.parametrize("url", ADDRESSES)
+def test_a_second_request_is_answered_from_memory_with_one_query(client, url):
+    queries = []
+    first = fetch(client, url, queries)
+    second = fetch(client, url, queries)
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content
+    assert queries[0] > 1 and queries[1] == 1  # the data version
+    for header in ("Content-Type", "X-Frame-Options", "ETag"):
+        assert second.get(header) == first.get(header), header
+
+
+def test_every_change_is_seen_at_once_however_it_was_made(client):
+    statement = Statement.objects.get(slug=JOINT)
+    before = DataVersion.objects.get().version
+    for url in ADDRESSES[:2] + ADDRESSES[3:5]:
+        assert fetch(client, url).status_code == 200
+    statement.title = "A title changed by staff"
+    statement.save()
+    assert DataVersion.objects.get().version != before
+    for url in (f"/statements/{JOINT}/", "/api/v1/statements/", f"/api/v1/statements/{JOINT}/"):
+        assert "A title changed by staff" in fetch(client, url).content.decode(), url
+    # Written outside the product, in plain SQL: the database's triggers move the version.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Organization._meta.db_table} SET name = %s WHERE slug = %s",
+            ["Renamed In SQL", ANCA],
+        )
+    assert "Renamed In SQL" in fetch(client, f"/organizations/{ANCA}/").content.decode()
+    assert "Renamed In SQL" in fetch(client, f"/api/v1/statements/{JOINT}/").content.decode()
+
+
+def test_an_unpublished_statement_is_gone_from_every_kept_answer(client):
+    lone = factories.statement(title="Soon a draft again", slug="soon-a-draft")
+    insider = factories.organization(name="Known Only From It", slug="known-only-from-it")
+    Signature.objects.create(statement=lone, organization=insider)
+    urls = ["/statements/soon-a-draft/", "/organizations/known-only-from-it/",
+            "/api/v1/statements/soon-a-draft/", "/api/v1/organizations/known-only-from-it/"]  # fmt: skip
+    for url in urls:
+        assert fetch(client, url).status_code == 200, url
+    assert "soon-a-draft" in fetch(client, "/api/v1/statements/").content.decode()
+    lone.status = Statement.Status.DRAFT
+    lone.save()
+    for url in urls:
+        assert fetch(client, url).status_code == 404, url
+    for url in ("/api/v1/statements/", "/statements/", "/"):
+        assert "soon-a-draft" not in fetch(client, url).content.decode(), url
+
+
+def test_staff_are_never_given_a_kept_page_nor_leave_theirs(client, django_user_model, draft):
+    url = f"/statements/{draft.slug}/"
+    assert fetch(client, url).status_code == 404
+    staff = django_user_model.objects.create_superuser("staff", "staff@example.org", "pw")
+    client.force_login(staff)
+    preview = fetch(client, url)
+    assert preview.status_code == 200 and b"Draft preview" in preview.content
+    home = fetch(client, "/")
+    assert home.status_code == 200
+    client.logout()
+    client.cookies.clear()
+    assert fetch(client, url).status_code == 404
+
+
+def test_rate_limits_still_count_kept_answers(api, monkeypatch):
+    monkeypatch.setattr(AnonRateThrottle, "rate", "3/minute", raising=False)
+    for _ in range(3):
+        assert api.get("/api/v1/statements/").status_code == 200
+    assert api.get("/api/v1/statements/").status_code == 429
+
+
+def test_csv_downloads_and_errors_are_not_kept(api):
+    for url in ("/api/v1/statements/?format=csv", "/api/v1/statements/?page=99"):
+        queries = []
+        first = fetch(api, url, queries)
+        fetch(api, url, queries)
+        assert queries[1] == queries[0] > 1, url
+        assert first.status_code in (200, 404)

@@ -1,0 +1,109 @@
+"""
+Public pages and API answers, kept in memory under the data version.
+
+The data changes a few times a day and is read all day, so each worker keeps the answers it
+rendered under their full address and the current data version (statements.DataVersion,
+moved by database triggers when a writing transaction commits). A request costs one small
+query for the version, and a rendered answer is reused until the data changes. Nothing is
+ever served stale: a new version is a new key, whatever wrote to the database.
+
+What is kept: answers to GET and HEAD with status 200, not streamed, that set no cookie and
+are not marked private or no-store, and only for requests without a session cookie (staff
+see drafts and previews; they always get a fresh page). The API keeps them inside its views,
+after authentication and rate limits (tracker.api.ReadOnlyViewSet); pages through
+PublicPageCacheMiddleware.
+"""
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection
+from django.http import HttpResponse
+
+from statements.models import DataVersion
+
+ALIAS = "responses"
+# Answers larger than this are rendered each time rather than crowd out the others.
+MAX_BYTES = 512 * 1024
+KEPT_HEADERS = frozenset(
+    {"content-type", "content-language", "cache-control", "x-robots-tag", "link", "vary"}
+)
+_VERSION_SQL = f"SELECT version FROM {DataVersion._meta.db_table} WHERE id = 1"
+
+
+def enabled() -> bool:
+    return getattr(settings, "RESPONSE_CACHE", True)
+
+
+def data_version() -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_VERSION_SQL)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def cacheable_request(request) -> bool:
+    return (
+        enabled()
+        and request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
+
+
+def key_for(request, variant: str = "") -> str | None:
+    """The request's key under the current data version, or None if there is no version."""
+    version = data_version()
+    if version is None:
+        return None
+    return f"{version}:{variant}:{request.build_absolute_uri()}"
+
+
+def lookup(key: str) -> HttpResponse | None:
+    stored = caches[ALIAS].get(key)
+    if stored is None:
+        return None
+    content, headers = stored
+    return HttpResponse(content, headers=headers)
+
+
+def store(key: str, response) -> None:
+    if not keepable(response):
+        return
+    if hasattr(response, "render") and not response.is_rendered:
+        response.render()
+    if len(response.content) > MAX_BYTES:
+        return
+    headers = {name: value for name, value in response.items() if name.lower() in KEPT_HEADERS}
+    caches[ALIAS].set(key, (response.content, headers))
+
+
+def keepable(response) -> bool:
+    cache_control = response.get("Cache-Control", "")
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and "private" not in cache_control
+        and "no-store" not in cache_control
+    )
+
+
+class PublicPageCacheMiddleware:
+    """The public pages (not the admin, the API or static files), kept as above."""
+
+    SKIPPED = ("/admin/", "/api/", "/static/", "/media/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not cacheable_request(request) or request.path.startswith(self.SKIPPED):
+            return self.get_response(request)
+        key = key_for(request, "page")
+        if key is None:
+            return self.get_response(request)
+        cached = lookup(key)
+        if cached is not None:
+            return cached
+        response = self.get_response(request)
+        store(key, response)
+        return response
