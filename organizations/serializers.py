@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from statements.serializers import OrganizationRefSerializer, StatementRefSerializer
-from tracker.api import DetailLink
+from statements.serializers import OrganizationRefSerializer, StatementRefSerializer, statement_ref
+from tracker.api import DetailLink, iso_date
 
 from .models import Organization, OtherName
 
@@ -68,6 +68,16 @@ class TimelineEntrySerializer(serializers.Serializer):
     joined_on = serializers.DateField(read_only=True)
     withdrawn_on = serializers.DateField(read_only=True, allow_null=True)
     withdrawal_reason = serializers.CharField(read_only=True)
+
+    def to_representation(self, signature):
+        return {
+            "statement": statement_ref(signature.statement, self.context.get("request")),
+            "role": signature.role,
+            "name_as_printed": signature.printed_name,
+            "joined_on": iso_date(signature.joined_on),
+            "withdrawn_on": iso_date(signature.withdrawn_on),
+            "withdrawal_reason": signature.withdrawal_reason,
+        }
 
 
 class CosignerSerializer(serializers.Serializer):

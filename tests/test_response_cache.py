@@ -73,14 +73,23 @@ def test_every_change_is_seen_at_once_however_it_was_made(client):
         )
     assert "Renamed In SQL" in fetch(client, f"/organizations/{ANCA}/").content.decode()
     assert "Renamed In SQL" in fetch(client, f"/api/v1/statements/{JOINT}/").content.decode()
+    # A statement's topics (a table of their own) and its coverage are public data too.
+    statement.topics.add(factories.topic(name="A Brand New Topic"))
+    assert "A Brand New Topic" in fetch(client, f"/statements/{JOINT}/").content.decode()
+    statement.coverage.create(outlet="The Kept Answer Gazette", headline="Covered")
+    assert "The Kept Answer Gazette" in fetch(client, f"/statements/{JOINT}/").content.decode()
 
 
 def test_an_unpublished_statement_is_gone_from_every_kept_answer(client):
     lone = factories.statement(title="Soon a draft again", slug="soon-a-draft")
     insider = factories.organization(name="Known Only From It", slug="known-only-from-it")
     Signature.objects.create(statement=lone, organization=insider)
-    urls = ["/statements/soon-a-draft/", "/organizations/known-only-from-it/",
-            "/api/v1/statements/soon-a-draft/", "/api/v1/organizations/known-only-from-it/"]  # fmt: skip
+    urls = [
+        "/statements/soon-a-draft/",
+        "/organizations/known-only-from-it/",
+        "/api/v1/statements/soon-a-draft/",
+        "/api/v1/organizations/known-only-from-it/",
+    ]
     for url in urls:
         assert fetch(client, url).status_code == 200, url
     assert "soon-a-draft" in fetch(client, "/api/v1/statements/").content.decode()

@@ -93,3 +93,14 @@ def test_production_settings_start_with_a_secret_and_hosts():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[:4] == ["False", "['a.org',", "'.b.org',", "'[::1]']"]
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_do_not_compile_queries():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's JIT (CI runs this there)")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

@@ -186,6 +186,28 @@ def csv_columns(fields, prefix: str = ""):
             yield f"{prefix}{name}"
 
 
+_PLACEHOLDER = "SLUG-PLACEHOLDER"
+
+
+def detail_url(request, view_name: str, slug: str, lookup_url_kwarg: str = "slug") -> str:
+    """
+    The absolute address of a record's API page: one reverse() per view and request, not
+    one per row (a 500-signatory statement links 500 organisations). Slugs need no escaping
+    in a path.
+    """
+    templates = request.__dict__.setdefault("_detail_link_templates", {})
+    template = templates.get(view_name)
+    if template is None:
+        path = reverse(view_name, kwargs={lookup_url_kwarg: _PLACEHOLDER})
+        template = templates[view_name] = request.build_absolute_uri(path)
+    return template.replace(_PLACEHOLDER, slug)
+
+
+def iso_date(value) -> str | None:
+    """A date as DRF's DateField writes it."""
+    return None if value is None else value.isoformat()
+
+
 class DetailLink(serializers.HyperlinkedIdentityField):
     """A link to a record's API page, without the request's own ?format= carried over."""
 
@@ -193,20 +215,11 @@ class DetailLink(serializers.HyperlinkedIdentityField):
         kwargs.setdefault("lookup_field", "slug")
         super().__init__(view_name=view_name, **kwargs)
 
-    _PLACEHOLDER = "SLUG-PLACEHOLDER"
-
     def get_url(self, obj, view_name, request, format):
         slug = getattr(obj, self.lookup_field, None)
         if request is None or not isinstance(slug, str) or not slug:
             return super().get_url(obj, view_name, request, format).split("?", 1)[0]
-        # One reverse() per view and request, not one per row: a 500-signatory statement
-        # links 500 organisations. Slugs need no escaping in a path.
-        templates = request.__dict__.setdefault("_detail_link_templates", {})
-        template = templates.get(view_name)
-        if template is None:
-            path = reverse(view_name, kwargs={self.lookup_url_kwarg: self._PLACEHOLDER})
-            template = templates[view_name] = request.build_absolute_uri(path)
-        return template.replace(self._PLACEHOLDER, slug)
+        return detail_url(request, view_name, slug, self.lookup_url_kwarg)
 
 
 class ContentNegotiation(negotiation.DefaultContentNegotiation):

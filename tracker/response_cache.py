@@ -22,8 +22,9 @@ from django.http import HttpResponse
 from statements.models import DataVersion
 
 ALIAS = "responses"
-# Answers larger than this are rendered each time rather than crowd out the others.
-MAX_BYTES = 512 * 1024
+# Answers larger than this are rendered each time rather than crowd out the others: at
+# most 300 kept answers (settings.CACHES) of at most this size, per worker.
+MAX_BYTES = 256 * 1024
 KEPT_HEADERS = frozenset(
     {"content-type", "content-language", "cache-control", "x-robots-tag", "link", "vary"}
 )
