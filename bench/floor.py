@@ -307,25 +307,52 @@ def timeline(db: Db, base: str, query: dict, slug: str):
 
 def cosigners(db: Db, base: str, query: dict, slug: str):
     found = db.all(
-        "SELECT id, public_statement_count FROM organizations_organization WHERE slug = %s",
+        "SELECT id, public_statement_count, cosigners_kept FROM organizations_organization "
+        "WHERE slug = %s",
         (slug,),
     )
     if not found or not found[0][1]:
         return 404, {"detail": "No Organization matches the given query."}
-    pk = found[0][0]
-    # The co-signing table the product keeps (organizations.Cosigning), as the app reads it.
-    rows = db.all(
-        """
-        SELECT o.slug, o.name, o.acronym, c.shared_count, c.first_shared_on,
-               c.last_shared_on,
-               (SELECT count(*) FROM organizations_cosigning WHERE organization_id = %(pk)s)
-        FROM organizations_cosigning c JOIN organizations_organization o ON o.id = c.other_id
-        WHERE c.organization_id = %(pk)s
-        ORDER BY c.shared_count DESC, o.name, o.id
-        LIMIT %(size)s
-        """,
-        {"pk": pk, "size": COSIGNERS_PAGE},
-    )
+    pk, _, kept = found[0]
+    if kept:
+        # The co-signing table the product keeps for such organisations, as the app reads it.
+        rows = db.all(
+            """
+            SELECT o.slug, o.name, o.acronym, c.shared_count, c.first_shared_on,
+                   c.last_shared_on,
+                   (SELECT count(*) FROM organizations_cosigning WHERE organization_id = %(pk)s)
+            FROM organizations_cosigning c
+            JOIN organizations_organization o ON o.id = c.other_id
+            WHERE c.organization_id = %(pk)s
+            ORDER BY c.shared_count DESC, o.name, o.id
+            LIMIT %(size)s
+            """,
+            {"pk": pk, "size": COSIGNERS_PAGE},
+        )
+    else:
+        # One signature per organisation per statement, so count(*) counts statements.
+        rows = db.all(
+            f"""
+            WITH shared AS (
+                SELECT g.statement_id, s.issued_on
+                FROM statements_signature g
+                JOIN statements_statement s ON s.id = g.statement_id
+                WHERE g.organization_id = %(pk)s AND s.status IN {PUBLIC}
+            ), together AS (
+                SELECT g.organization_id, count(*) AS shared_count,
+                       min(sh.issued_on) AS first_shared_on, max(sh.issued_on) AS last_shared_on
+                FROM statements_signature g JOIN shared sh ON sh.statement_id = g.statement_id
+                WHERE g.organization_id <> %(pk)s
+                GROUP BY g.organization_id
+            )
+            SELECT o.slug, o.name, o.acronym, t.shared_count, t.first_shared_on,
+                   t.last_shared_on, count(*) OVER ()
+            FROM together t JOIN organizations_organization o ON o.id = t.organization_id
+            ORDER BY t.shared_count DESC, o.name, o.id
+            LIMIT %(size)s
+            """,
+            {"pk": pk, "size": COSIGNERS_PAGE},
+        )
     statements = f"{base}/api/v1/statements/?signed_by={slug}&signed_by="
     results = [
         {

@@ -115,6 +115,21 @@ def test_the_floor_answers_what_the_api_answers(api, floor, data, url):
         assert payload == response.json()
 
 
+@pytest.mark.parametrize("slug", [ANCA, CMEP])
+def test_the_floor_reads_kept_cosigners_as_the_api_does(api, floor, data, settings, slug):
+    from organizations.models import Organization
+    from statements import cosigning
+
+    settings.COSIGNERS_KEPT_FROM = 1
+    cosigning.rebuild()
+    assert Organization.objects.get(slug=slug).cosigners_kept
+    url = f"/api/v1/organizations/{slug}/cosigners/"
+    response = api.get(url)
+    status, payload = floor_get(floor, url)
+    assert status == response.status_code == 200
+    assert payload == response.json() and payload["count"] >= 17
+
+
 def test_the_floor_counts_its_queries(floor, data):
     headers = {}
 
