@@ -781,7 +781,7 @@ def markdown(results: dict) -> str:
             "",
         ]
     out += ["## Growth from 10k to 1M signatures", "", *growth_table(results), ""]
-    out += ["## Why targets are missed, and what would fix them", ""]
+    out += ["## What the numbers say: targets met and missed, and why", ""]
     out.append(NOTES.read_text(encoding="utf-8").strip() if NOTES.exists() else "No notes yet.")
     return "\n".join(out) + "\n"
 
