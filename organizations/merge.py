@@ -91,6 +91,15 @@ def merge_organizations(*, keep: Organization, other: Organization) -> MergeRepo
     if keep.pk == other.pk:
         raise ValidationError("An organisation cannot be merged into itself.")
     with transaction.atomic():
+        # Statements first, then organisations: the order a statement's save takes them in
+        # (its row, then its signers' counts), so that the two never wait on each other.
+        signed = Signature.objects.filter(organization__in=[keep.pk, other.pk])
+        list(
+            Statement.objects.select_for_update()
+            .filter(pk__in=signed.values("statement_id"))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         locked = {
             org.pk: org
             for org in Organization.objects.select_for_update()

@@ -128,8 +128,12 @@ def _remove(scope: str, params: list, statement_id: int, issued_on) -> None:
         cursor.execute(f"DELETE FROM {COSIGNING} WHERE shared_count <= 0 AND ({scope})", params)
         cursor.execute(
             f"UPDATE {COSIGNING} SET "
-            f"first_shared_on = ({_SHARED_DATES.format(aggregate='MIN')}), "
-            f"last_shared_on = ({_SHARED_DATES.format(aggregate='MAX')}) "
+            # COALESCE: a pair the signatures no longer bear out (drift, until a recount)
+            # keeps its dates rather than fail on NULL.
+            f"first_shared_on = COALESCE(({_SHARED_DATES.format(aggregate='MIN')}), "
+            f"first_shared_on), "
+            f"last_shared_on = COALESCE(({_SHARED_DATES.format(aggregate='MAX')}), "
+            f"last_shared_on) "
             f"WHERE (first_shared_on = %s OR last_shared_on = %s) AND ({scope})",
             [*PUBLIC, statement_id, *PUBLIC, statement_id, issued_on, issued_on, *params],
         )
@@ -252,6 +256,11 @@ def refresh_kept(organization_ids) -> None:
     ids = sorted(set(organization_ids))
     if not ids:
         return
+    with transaction.atomic():
+        _refresh_kept(ids)
+
+
+def _refresh_kept(ids: list[int]) -> None:
     start, stop = kept_from(), max(1, kept_from() // 2)
     organizations = Organization.objects.filter(pk__in=ids)
     starting = list(

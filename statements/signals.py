@@ -7,6 +7,7 @@ public statements (Organization.public_statement_count) and the co-signing table
 """
 
 from django.core.signals import request_started
+from django.db import connection
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
@@ -24,10 +25,17 @@ def _refresh(organization_ids):
 
 
 def _stored(instance, *fields: str):
-    """The values `fields` have in the database now, before `instance` is saved over them."""
+    """
+    The values `fields` have in the database now, before `instance` is saved over them;
+    locked in a transaction (the admin's saves), so that two saves at the same moment each
+    see what the other wrote.
+    """
     if instance.pk is None:
         return None
-    return type(instance).objects.filter(pk=instance.pk).values_list(*fields).first()
+    rows = type(instance).objects.filter(pk=instance.pk)
+    if connection.in_atomic_block:
+        rows = rows.select_for_update()
+    return rows.values_list(*fields).first()
 
 
 @receiver(pre_save, sender=Signature)

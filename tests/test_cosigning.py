@@ -219,3 +219,23 @@ def test_the_api_and_page_say_the_same_from_the_table_or_the_signatures(settings
     assert [(r["organization"]["slug"], r["shared_count"]) for r in kept[0]["results"]] == [
         (orgs[1].slug, 3), (orgs[2].slug, 2), (orgs[3].slug, 2),
     ]  # fmt: skip
+
+
+def test_drift_from_writes_outside_the_product_fails_nothing_and_a_rebuild_mends_it():
+    from django.db import connection
+
+    a, b = factories.organization(), factories.organization()
+    first = factories.statement(issued_on=D(2024, 1, 1))
+    second = factories.statement(issued_on=D(2025, 1, 1))
+    sign(first, a, b)
+    sign(second, a, b)
+    with connection.cursor() as cursor:  # behind the product's back: no signals
+        cursor.execute(
+            f"DELETE FROM {Signature._meta.db_table} "
+            "WHERE statement_id = %s AND organization_id = %s",
+            [first.pk, b.pk],
+        )
+    Signature.objects.get(statement=second, organization=b).delete()
+    assert table()[a.pk, b.pk][0] == 1  # still drifted, but no error
+    cosigning.rebuild()
+    check()

@@ -129,3 +129,36 @@ def test_csv_downloads_and_errors_are_not_kept(api):
         fetch(api, url, queries)
         assert queries[1] == queries[0] > 1, url
         assert first.status_code in (200, 404)
+
+
+def test_every_public_table_moves_the_data_version():
+    """
+    A new table, or a migration that rebuilds one (SQLite drops a rebuilt table's triggers),
+    must keep its triggers: otherwise its changes would be served stale.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    tables = importlib.import_module("statements.migrations.0005_data_version").TABLES
+    derived = {"organizations.Cosigning", "statements.DataVersion"}
+    ours = set()
+    for model in apps.get_models(include_auto_created=True):
+        label = model._meta.label
+        if model._meta.app_label not in ("statements", "organizations") or label in derived:
+            continue
+        if not label.split(".")[1].startswith("Historical"):
+            ours.add(model._meta.db_table)
+    assert ours == set(tables)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE t.tgname IN ('tracker_data_changed', 'tracker_data_truncated')"
+            )
+        else:
+            cursor.execute(
+                "SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE 'tracker_data_changed_%'"
+            )
+        assert {row[0] for row in cursor.fetchall()} == set(tables)

@@ -331,7 +331,10 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
             request
         ):
             return
-        key = response_cache.key_for(request, f"api:{type(self).__name__}:{self.action}")
+        # The accepted media type with its parameters: `; indent=4` changes the answer.
+        key = response_cache.key_for(
+            request, f"api:{type(self).__name__}:{self.action}:{request.accepted_media_type}"
+        )
         kept = response_cache.lookup(key) if key else None
         if kept is None:
             self.kept_answer_key = key

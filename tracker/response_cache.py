@@ -26,7 +26,15 @@ ALIAS = "responses"
 # most 300 kept answers (settings.CACHES) of at most this size, per worker.
 MAX_BYTES = 256 * 1024
 KEPT_HEADERS = frozenset(
-    {"content-type", "content-language", "cache-control", "x-robots-tag", "link", "vary"}
+    {
+        "content-type",
+        "content-language",
+        "cache-control",
+        "last-modified",
+        "x-robots-tag",
+        "link",
+        "vary",
+    }
 )
 _VERSION_SQL = f"SELECT version FROM {DataVersion._meta.db_table} WHERE id = 1"
 
@@ -97,7 +105,7 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not cacheable_request(request) or request.path.startswith(self.SKIPPED):
+        if not cacheable_request(request) or request.path_info.startswith(self.SKIPPED):
             return self.get_response(request)
         key = key_for(request, "page")
         if key is None:
