@@ -58,7 +58,7 @@ class OrganizationQuerySet(models.QuerySet):
             .annotate(n=models.Count("pk"))
             .values("n")
         )
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             # Lock the rows first, in one order, then count in a statement of its own: on
             # PostgreSQL it then sees what a transaction it waited for committed (an UPDATE
             # that waits for a lock keeps its subquery's older snapshot).

@@ -22,6 +22,7 @@ import threading
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 
 from organizations.models import Cosigning, Organization
 
@@ -176,7 +177,7 @@ def _remove_statement(statement_id: int, issued_on) -> None:
 
 
 def signature_added(statement_id: int, organization_id: int) -> None:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         state = _lock_statement(statement_id)
         if state and state[0]:
             _add_one(statement_id, organization_id, state[1])
@@ -184,7 +185,7 @@ def signature_added(statement_id: int, organization_id: int) -> None:
 
 def signature_moving(statement_id: int, organization_id: int) -> None:
     """Before a saved signature changes organisation or statement: its old pairs go."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         state = _lock_statement(statement_id)
         if state and state[0]:
             _remove_one(statement_id, organization_id, state[1], set())
@@ -192,7 +193,7 @@ def signature_moving(statement_id: int, organization_id: int) -> None:
 
 def signature_leaving(statement_id: int, organization_id: int) -> None:
     """Before a signature is deleted (perhaps with others of its statement, in one go)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         state = _lock_statement(statement_id)
         leaving = _leaving_now().setdefault(statement_id, set())
         if state and state[0] and organization_id not in leaving:
@@ -216,7 +217,7 @@ def statement_changed(statement_id: int, was_public: bool, old_issued_on, is_pub
         return
     if was_public == is_public and old_issued_on == issued_on:
         return
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if was_public:
             _remove_statement(statement_id, old_issued_on)
         if is_public:
@@ -256,23 +257,23 @@ def refresh_kept(organization_ids) -> None:
     ids = sorted(set(organization_ids))
     if not ids:
         return
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         _refresh_kept(ids)
 
 
 def _refresh_kept(ids: list[int]) -> None:
     start, stop = kept_from(), max(1, kept_from() // 2)
-    organizations = Organization.objects.filter(pk__in=ids)
-    starting = list(
-        organizations.filter(cosigners_kept=False, public_statement_count__gte=start)
+    changing = list(
+        Organization.objects.filter(pk__in=ids)
+        .filter(
+            Q(cosigners_kept=False, public_statement_count__gte=start)
+            | Q(cosigners_kept=True, public_statement_count__lt=stop)
+        )
         .order_by("pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "cosigners_kept")
     )
-    stopping = list(
-        organizations.filter(cosigners_kept=True, public_statement_count__lt=stop)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    starting = [pk for pk, kept in changing if not kept]
+    stopping = [pk for pk, kept in changing if kept]
     if stopping:
         Cosigning.objects.filter(organization__in=stopping).delete()
         Organization.objects.filter(pk__in=stopping).update(cosigners_kept=False)
