@@ -1,6 +1,6 @@
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import Count, Max, Min, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -11,7 +11,7 @@ from statements.models import Signature, Statement
 from tracker.api import FORMAT_PARAMETER, ReadOnlyViewSet, slug_example
 
 from .filters import OrganizationFilter, PositionsFilter
-from .models import Cosigning, Organization
+from .models import Organization, cosigner_rows
 from .serializers import (
     CosignerSerializer,
     OrganizationDetailSerializer,
@@ -122,16 +122,9 @@ class OrganizationViewSet(ReadOnlyViewSet):
         most shared first, with a link to the statements both signed.
         """
         organization = get_object_or_404(Organization.objects.public(), slug=slug)
-        if self.filtered(request) or not organization.cosigners_kept:
-            rows = self.aggregated_cosigners(organization)
-        else:
-            # Kept in step with the signatures (statements.cosigning): one index range.
-            rows = (
-                Cosigning.objects.filter(organization=organization)
-                .order_by("-shared_count", "other__name", "other_id")
-                .values("shared_count", "first_shared_on", "last_shared_on")
-                .annotate(organization_id=F("other_id"))
-            )
+        # Unfiltered, a hub's co-signers come from the co-signing table: one index range.
+        filtered = self.positions(organization) if self.filtered(request) else None
+        rows = cosigner_rows(organization, filtered)
         if request.accepted_renderer.format == "csv":
             self.check_csv_request(request)
             everyone = list(rows)
@@ -145,22 +138,6 @@ class OrganizationViewSet(ReadOnlyViewSet):
     def filtered(request) -> bool:
         """Whether the request filters the organisation's positions."""
         return any(name in request.query_params for name in PositionsFilter.base_filters)
-
-    def aggregated_cosigners(self, organization):
-        """Co-signers on the statements the filters keep, aggregated from the signatures."""
-        shared = self.positions(organization).values("statement_id")
-        return (
-            Signature.objects.filter(statement_id__in=shared)
-            .exclude(organization=organization)
-            .values("organization_id")
-            .annotate(
-                shared_count=Count("statement_id", distinct=True),
-                first_shared_on=Min("statement__issued_on"),
-                last_shared_on=Max("statement__issued_on"),
-                name=Min("organization__name"),
-            )
-            .order_by("-shared_count", "name", "organization_id")
-        )
 
     def attach_cosigners(self, rows, organization):
         """One query for the page's organisations; each row links to the shared statements."""

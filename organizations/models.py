@@ -331,3 +331,39 @@ class Cosigning(models.Model):
 
     def __str__(self):
         return f"{self.organization_id} with {self.other_id}: {self.shared_count}"
+
+
+def cosigner_rows(organization, positions=None):
+    """
+    The organisations that signed public statements with `organization`, most shared
+    first, as rows of organization_id, slug, name, shared_count, first_shared_on and
+    last_shared_on. `positions` (its public signatures, filtered) limits the statements
+    counted; without it, an organisation whose co-signers are kept is read from the
+    co-signing table, any other aggregated from the signatures.
+    """
+    from statements.models import Signature, Statement
+
+    if positions is None and organization.cosigners_kept:
+        return (
+            Cosigning.objects.filter(organization=organization)
+            .order_by("-shared_count", "other__name", "other_id")
+            .values("shared_count", "first_shared_on", "last_shared_on")
+            .annotate(organization_id=F("other_id"), slug=F("other__slug"), name=F("other__name"))
+        )
+    if positions is None:
+        positions = Signature.objects.filter(
+            Statement.public_filter("statement__"), organization=organization
+        )
+    return (
+        Signature.objects.filter(statement_id__in=positions.values("statement_id"))
+        .exclude(organization=organization)
+        .values("organization_id")
+        .annotate(
+            slug=models.Min("organization__slug"),
+            name=models.Min("organization__name"),
+            shared_count=models.Count("statement_id", distinct=True),
+            first_shared_on=models.Min("statement__issued_on"),
+            last_shared_on=models.Max("statement__issued_on"),
+        )
+        .order_by("-shared_count", "name", "organization_id")
+    )

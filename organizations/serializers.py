@@ -71,7 +71,7 @@ class TimelineEntrySerializer(serializers.Serializer):
 
     def to_representation(self, signature):
         return {
-            "statement": statement_ref(signature.statement, self.context.get("request")),
+            "statement": statement_ref(signature.statement, self.context["request"]),
             "role": signature.role,
             "name_as_printed": signature.printed_name,
             "joined_on": iso_date(signature.joined_on),

@@ -2,7 +2,7 @@ import functools
 import math
 import string
 
-from django.db.models import Count, F, Max, Min
+from django.db.models import Count
 from django.db.models.functions import ExtractYear, Upper
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
@@ -11,7 +11,7 @@ from django.urls import reverse
 from statements.models import Signature, Statement
 from statements.views import page_of
 
-from .models import Cosigning, FormerSlug, Organization
+from .models import FormerSlug, Organization, cosigner_rows
 from .search import search_organizations
 
 POSITIONS_SHOWN = 50
@@ -106,29 +106,6 @@ def timeline_svg(years: list[dict]) -> dict | None:
     return {"width": slot * len(span) + 20, "height": 140, "bar": slot * 0.7, "bars": bars}
 
 
-def most_shared(organization, positions):
-    """Its co-signers, most shared first: from the co-signing table where it is kept."""
-    if organization.cosigners_kept:
-        return (
-            Cosigning.objects.filter(organization=organization)
-            .order_by("-shared_count", "other__name", "other_id")
-            .values("shared_count", "last_shared_on")
-            .annotate(slug=F("other__slug"), name=F("other__name"))
-        )
-    return (
-        Signature.objects.filter(statement_id__in=positions.values("statement_id"))
-        .exclude(organization=organization)
-        .values("organization_id")
-        .annotate(
-            slug=Min("organization__slug"),
-            name=Min("organization__name"),
-            shared_count=Count("statement_id", distinct=True),
-            last_shared_on=Max("statement__issued_on"),
-        )
-        .order_by("-shared_count", "name", "organization_id")
-    )
-
-
 @follows_former_slugs
 def organization_detail(request, slug):
     organization = get_object_or_404(
@@ -147,7 +124,7 @@ def organization_detail(request, slug):
         .annotate(count=Count("id"))
         .order_by("year")
     )
-    cosigners = most_shared(organization, positions)[:COSIGNERS_SHOWN]
+    cosigners = cosigner_rows(organization)[:COSIGNERS_SHOWN]
     return render(
         request,
         "organizations/organization_detail.html",
