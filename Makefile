@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install browser-tools run test lint format migrations-check bench bench-smoke clean
+.PHONY: install browser-tools run serve test lint format migrations-check bench bench-smoke clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,16 @@ run: install
 	@echo "    $(PY) manage.py createsuperuser"
 	@echo
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# Production: gunicorn (tracker/gunicorn.conf.py) on PostgreSQL, static files by whitenoise,
+# DJANGO_DEBUG off. Needs DATABASE_URL, DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS; see the
+# README and docs/reliability.md.
+serve: install
+	@case "$$DATABASE_URL" in postgres://*|postgresql://*) ;; \
+	  *) echo "make serve runs on PostgreSQL: set DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/NAME"; exit 2;; esac
+	DJANGO_DEBUG=0 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=0 $(PY) manage.py collectstatic --noinput --verbosity 0
+	DJANGO_DEBUG=0 exec $(VENV)/bin/gunicorn --config tracker/gunicorn.conf.py
 
 test: install browser-tools
 	$(VENV)/bin/pytest

@@ -4,6 +4,9 @@
 -- test shares. bench/run checks each address answers 200 before loading it; during the load
 -- wrk counts socket errors and responses with a status of 400 or more.
 
+-- As behind a proxy that terminates TLS (the server runs with DJANGO_BEHIND_TLS_PROXY=1).
+wrk.headers["X-Forwarded-Proto"] = "https"
+
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

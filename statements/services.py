@@ -332,6 +332,7 @@ LABELS = {
     Statement: "statement",
     Signature: "signature",
     OtherName: "other name",
+    FormerSlug: "former slug",
     MediaContact: "media contact",
     CoverageLink: "coverage link",
     Quote: "quote",
@@ -466,6 +467,7 @@ def _import_organization(writer: Writer, record: Record):
             )
         )
         item.check_no_unknown_keys()
+    former_slugs = record.texts("former_slugs")
     record.check_no_unknown_keys()
 
     organization = Organization.objects.filter(slug=slug).first()
@@ -487,6 +489,18 @@ def _import_organization(writer: Writer, record: Record):
         other_name = existing.pop(key, None) or OtherName(organization=organization)
         writer.save(other_name, item_values, item)
     writer.delete(existing.values(), record)
+
+    # Former slugs (addresses of organisations merged into this one) are only ever added: a
+    # file that leaves them out, like the seeds, keeps the redirects staff made by merging.
+    for former in former_slugs:
+        current = FormerSlug.objects.filter(slug=former).select_related("organization").first()
+        if current is None:
+            writer.save(FormerSlug(organization=organization), {"slug": former}, record)
+        elif current.organization_id != organization.pk:
+            raise record.error(
+                "former_slugs",
+                f"“{former}” already redirects to “{current.organization.slug}”.",
+            )
 
 
 def _organization(record: Record, key: str, required: bool) -> Organization | None:

@@ -55,6 +55,12 @@ def _fresh_caches():
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hashing a password the production way takes a third of a second; tests make many."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _no_kept_answers(settings):
     """
     Tests build every answer afresh. Kept answers follow the data version, which moves when

@@ -6,11 +6,18 @@ CSV downloads of every list, and JSON errors.
 import csv
 import io
 import re
+import sys
 from functools import partial
 
 import django_filters
 from django.core.paginator import Paginator as DjangoPaginator
-from django.http import HttpResponsePermanentRedirect, JsonResponse, StreamingHttpResponse
+from django.http import (
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.urls import Resolver404, resolve, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter
@@ -406,12 +413,16 @@ def not_found(request, *args, **kwargs):
 
 
 def bad_request(request, exception=None, *args, **kwargs):
-    """A request Django refuses outright (e.g. too many parameters) under /api/ is JSON."""
+    """
+    A request Django refuses outright (too many parameters, a host not in ALLOWED_HOSTS):
+    JSON under /api/, else the 400 page, rendered without the request, whose host may be the
+    very thing refused.
+    """
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Bad request."}, status=400)
-    from django.views.defaults import bad_request as html_bad_request
+    from django.template import loader
 
-    return html_bad_request(request, exception, *args, **kwargs)
+    return HttpResponseBadRequest(loader.get_template("400.html").render())
 
 
 _ERROR = {
@@ -448,9 +459,37 @@ def document_errors_and_csv(result, generator, request, public):
 
 
 def server_error(request, *args, **kwargs):
-    """A server error under /api/ answers in JSON too; elsewhere Django's page."""
+    """
+    A server error under /api/ answers in JSON too; elsewhere Django's page. When the cause is
+    the database (PostgreSQL restarting or unreachable, or a query stopped by the web statement
+    timeout), the answer is 503 with Retry-After: the next request reconnects by itself.
+    """
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        return service_unavailable(request)
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error."}, status=500)
     from django.views.defaults import server_error as html_server_error
 
     return html_server_error(request, *args, **kwargs)
+
+
+RETRY_AFTER_SECONDS = 10
+
+
+def service_unavailable(request):
+    """503, rendered without touching the database (no session, no user, no context)."""
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"detail": "The service is briefly unavailable. Please try again in a moment."},
+            status=503,
+        )
+    else:
+        from django.template import loader
+
+        body = loader.get_template("503.html").render()
+        response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response

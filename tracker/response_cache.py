@@ -99,7 +99,7 @@ def keepable(response) -> bool:
 class PublicPageCacheMiddleware:
     """The public pages (not the admin, the API or static files), kept as above."""
 
-    SKIPPED = ("/admin/", "/api/", "/static/", "/media/")
+    SKIPPED = ("/admin/", "/api/", "/static/", "/media/", "/health/")
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -9,8 +9,17 @@ Every variable is checked: a malformed value stops start-up with a message namin
     DJANGO_DEBUG          true/false, 1/0, yes/no, on/off (default: true)
     DJANGO_ALLOWED_HOSTS  comma-separated host names; required when DJANGO_DEBUG is off
     RESPONSE_CACHE        true/false: keep rendered pages and API answers (default: true)
+    DJANGO_BEHIND_TLS_PROXY  true/false: trust X-Forwarded-Proto from the proxy in front
+                          (default: false); see docs/reliability.md
+    DATABASE_CONNECT_TIMEOUT        seconds to wait for PostgreSQL to answer (default: 5)
+    DATABASE_WEB_STATEMENT_TIMEOUT  longest query a web request may run, in milliseconds
+                          (default: 10000; PostgreSQL only; management commands are not bound)
+
+With DJANGO_DEBUG off the site runs in production mode: HTTPS only (redirects, HSTS, secure
+cookies) and the checks of `manage.py check --deploy` pass.
 """
 
+import datetime
 import os
 import re
 from pathlib import Path
@@ -59,6 +68,19 @@ def _redacted(url: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be a whole number of at least {minimum}.")
+    return value
+
+
 def env_database(name: str, default: str) -> dict:
     raw = os.environ.get(name, "").strip() or default
     shown = _redacted(raw)
@@ -80,7 +102,16 @@ def env_database(name: str, default: str) -> dict:
         # The product's queries are short: compiling them (PostgreSQL's JIT, for plans it
         # guesses are costly) took longer than running them.
         options = config.setdefault("OPTIONS", {})
-        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+        flags = f"{options.get('options', '')} -c jit=off"
+        # A web request never waits long for a query: tracker/wsgi.py marks the process as a
+        # web server, and its connections stop any statement that runs longer than this
+        # (the request then answers 503). Imports and other commands run unbounded.
+        if os.environ.get("TRACKER_WEB_PROCESS") == "1":
+            timeout = env_int("DATABASE_WEB_STATEMENT_TIMEOUT", 10_000, minimum=1)
+            flags += f" -c statement_timeout={timeout}"
+        options["options"] = flags.strip()
+        # When PostgreSQL is unreachable a request fails within seconds instead of hanging.
+        options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1))
     return config
 
 
@@ -120,6 +151,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "csp",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
@@ -139,6 +172,9 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Turns an admin login lockout into a 429 page (django-axes); last but the cache.
+    "axes.middleware.AxesMiddleware",
     # An ETag on every page, and 304 Not Modified when the client already has it.
     "django.middleware.http.ConditionalGetMiddleware",
     # Innermost, so that every header above is set on a kept page as on a fresh one.
@@ -161,6 +197,12 @@ TEMPLATES = [
             ],
         },
     },
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Counts failed staff logins and refuses further attempts once locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -272,3 +314,52 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 300},
     },
 }
+
+# --- Security -------------------------------------------------------------------------------
+
+# Every response says where its content may come from. The pages use no inline script or
+# style and load nothing from other sites; the API's interactive docs are the one exception
+# (tracker.urls).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+
+if not DEBUG:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+# Behind a proxy that terminates TLS, the proxy says which scheme the client used. Only set
+# this when the proxy always sets (or strips) X-Forwarded-Proto: otherwise clients could claim
+# HTTPS themselves.
+if env_bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Staff logins (django-axes): after 5 failed attempts for one user name from one address,
+# that pair is refused for 15 minutes, even with the right password; a success resets the
+# count. Attempts are kept in the database, so every worker sees them.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The client address is found as for the API's rate limit (API_NUM_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "tracker.security.client_ip"
+AXES_VERBOSE = False

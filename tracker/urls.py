@@ -1,8 +1,9 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from organizations import views as organization_views
@@ -10,6 +11,7 @@ from organizations.api import OrganizationViewSet
 from statements import views as statement_views
 from statements.api import SignatureViewSet, StatementViewSet, TopicViewSet
 from statements.feeds import OrganizationFeed, StatementFeed, TopicFeed
+from tracker import views as tracker_views
 from tracker.api import not_found
 from tracker.sitemaps import SITEMAPS
 
@@ -28,7 +30,13 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api:schema", http_method_names=["get", "head"]),
+        # Swagger UI's page carries a <style> block and inline images; its script is served
+        # from the same address (?script), so scripts stay 'self' only.
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api:schema", http_method_names=["get", "head"]
+            )
+        ),
         name="docs",
     ),
     *router.urls,
@@ -58,6 +66,7 @@ urlpatterns = [
         name="feed-organization",
     ),
     path("topics/<slug:slug>/feed/", TopicFeed(), name="feed-topic"),
+    path("health/", tracker_views.health, name="health"),
     path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),

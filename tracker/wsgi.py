@@ -1,10 +1,8 @@
 """
-WSGI config for tracker project.
+The WSGI application that production servers load (gunicorn tracker.wsgi; see the README).
 
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
+Loading it marks the process as a web server: its PostgreSQL connections then stop any query
+that runs longer than DATABASE_WEB_STATEMENT_TIMEOUT (tracker.settings).
 """
 
 import os
@@ -12,5 +10,6 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+os.environ["TRACKER_WEB_PROCESS"] = "1"
 
 application = get_wsgi_application()

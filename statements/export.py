@@ -1,0 +1,234 @@
+"""
+The portable export: every topic, organisation and statement in the import format
+(statements.services), so that `import_statements` reads it back into any database.
+
+Exporting, importing the file into an empty database and exporting again gives the same file
+byte for byte (tests/test_export.py). Blank values are left out, as the importer reads a
+missing key as blank; records come in slug order and a statement's parts in their page order,
+so two exports of the same data are identical.
+
+What it does not hold: uploaded documents (files, kept in DJANGO_MEDIA_ROOT), staff accounts
+and tokens, edit history, and derived tables (counts and co-signing, rebuilt on import). A
+pg_dump backup holds all of those (README, “Backups”).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import yaml
+from django.db import connection, transaction
+from django.db.models import Prefetch
+
+from organizations.models import FormerSlug, Organization, OtherName
+
+from . import partial_dates
+from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
+
+HEADER = (
+    "# Exported from the coalition statement tracker; read it back with\n"
+    "#   manage.py import_statements <this file>\n"
+)
+
+
+def _compact(values: dict) -> dict:
+    """Drop blank values (the importer reads a missing key as blank)."""
+    return {key: value for key, value in values.items() if value not in ("", None, [])}
+
+
+def _date(value: datetime.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_data() -> dict:
+    """Every record, as the mapping an import file holds, read from one snapshot."""
+    if connection.in_atomic_block:  # the caller's transaction decides what is seen
+        return _export_data()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Every query below sees the same moment, however staff edit meanwhile.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return _export_data()
+
+
+def _export_data() -> dict:
+    topics = [
+        _compact({"slug": t.slug, "name": t.name, "description": t.description})
+        for t in Topic.objects.order_by("slug")
+    ]
+    organizations = [
+        _compact(
+            {
+                "slug": org.slug,
+                "name": org.name,
+                "acronym": org.acronym,
+                "kind": org.kind,
+                "website": org.website,
+                "description": org.description,
+                "country": org.country,
+                "city": org.city,
+                "founded_year": org.founded_year,
+                "notes": org.notes,
+                "other_names": [
+                    {"name": other.name, "kind": other.kind} for other in org.exported_names
+                ],
+                "former_slugs": [former.slug for former in org.exported_former_slugs],
+            }
+        )
+        for org in Organization.objects.order_by("slug").prefetch_related(
+            Prefetch(
+                "other_names",
+                queryset=OtherName.objects.order_by("name", "kind"),
+                to_attr="exported_names",
+            ),
+            Prefetch(
+                "former_slugs",
+                queryset=FormerSlug.objects.order_by("slug"),
+                to_attr="exported_former_slugs",
+            ),
+        )
+    ]
+    statements = [
+        _statement(statement)
+        for statement in Statement.objects.order_by("slug").prefetch_related(
+            Prefetch("topics", queryset=Topic.objects.order_by("slug")),
+            Prefetch(
+                "signatures",
+                queryset=Signature.objects.order_by("position", "id").select_related(
+                    "organization"
+                ),
+            ),
+            Prefetch(
+                "media_contacts",
+                queryset=MediaContact.objects.order_by("position", "id").select_related(
+                    "organization"
+                ),
+            ),
+            Prefetch("coverage", queryset=CoverageLink.objects.order_by("position", "id")),
+            Prefetch(
+                "quotes",
+                queryset=Quote.objects.order_by("position", "id").select_related("organization"),
+            ),
+        )
+    ]
+    return {"topics": topics, "organizations": organizations, "statements": statements}
+
+
+def _statement(statement: Statement) -> dict:
+    coverage = list(statement.coverage.all())
+    quotes = list(statement.quotes.all())
+    # Quotes name the coverage item they come from by a ref local to the statement.
+    cited = {quote.source_id for quote in quotes if quote.source_id}
+    refs = {
+        link.pk: f"coverage-{index}"
+        for index, link in enumerate(coverage, start=1)
+        if link.pk in cited
+    }
+    return _compact(
+        {
+            "slug": statement.slug,
+            "title": statement.title,
+            "kind": statement.kind,
+            "status": statement.status,
+            "issued_on": _date(statement.issued_on),
+            "place": statement.place,
+            "summary": statement.summary,
+            "full_text": statement.full_text,
+            "ask": statement.ask,
+            "source_url": statement.source_url,
+            "published_at": statement.published_at.isoformat() if statement.published_at else None,
+            "retraction_note": statement.retraction_note,
+            "notes": statement.notes,
+            "topics": [topic.slug for topic in statement.topics.all()],
+            "signatures": [
+                _compact(
+                    {
+                        "organization": sig.organization.slug,
+                        "role": sig.role,
+                        "name_as_printed": sig.name_as_printed,
+                        "joined_on": _date(sig.joined_on),
+                        "withdrawn_on": _date(sig.withdrawn_on),
+                        "withdrawal_reason": sig.withdrawal_reason,
+                    }
+                )
+                for sig in statement.signatures.all()
+            ],
+            "media_contacts": [
+                {
+                    **_compact(
+                        {
+                            "organization": contact.organization.slug
+                            if contact.organization
+                            else None,
+                            "name": contact.name,
+                            "email": contact.email,
+                            "phone": contact.phone,
+                        }
+                    ),
+                    "is_public": contact.is_public,
+                }
+                for contact in statement.media_contacts.all()
+            ],
+            "coverage": [
+                {
+                    **_compact(
+                        {
+                            "ref": refs.get(link.pk),
+                            "outlet": link.outlet,
+                            "headline": link.headline,
+                            "url": link.url,
+                            "date": partial_dates.to_text(link.date, link.date_precision),
+                            "kind": link.kind,
+                        }
+                    ),
+                    "first_reported": link.first_reported,
+                    **_compact({"notes": link.notes}),
+                }
+                for link in coverage
+            ],
+            "quotes": [
+                _compact(
+                    {
+                        "speaker": quote.speaker,
+                        "speaker_title": quote.speaker_title,
+                        "organization": quote.organization.slug if quote.organization else None,
+                        "source": refs.get(quote.source_id),
+                        "text": quote.text,
+                    }
+                )
+                for quote in quotes
+            ],
+        }
+    )
+
+
+class _Dumper(yaml.SafeDumper):
+    """Long texts as readable blocks; everything else as PyYAML writes it."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
+def dumps(data: dict, fmt: str = "yaml") -> str:
+    if fmt == "json":
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return HEADER + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def write(path: Path | str) -> dict:
+    """Write the export to `path` (.json for JSON, else YAML); the counts written."""
+    path = Path(path)
+    data = export_data()
+    fmt = "json" if path.suffix == ".json" else "yaml"
+    temporary = path.with_name(path.name + ".partial")
+    temporary.write_text(dumps(data, fmt), encoding="utf-8")
+    temporary.replace(path)  # never a half-written export under the real name
+    return {section: len(records) for section, records in data.items()}

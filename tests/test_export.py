@@ -1,0 +1,216 @@
+"""
+The portable export (manage.py export_statements): export, import into an empty database,
+export again, and the two files are identical, on SQLite and on PostgreSQL alike.
+"""
+
+import datetime
+import json
+
+import pytest
+import yaml
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from organizations.merge import merge_organizations
+from organizations.models import FormerSlug, Organization, OtherName
+from statements.models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
+
+from . import factories
+
+pytestmark = pytest.mark.django_db
+
+# Texts that a careless writer of YAML or JSON would get wrong: markers YAML reads as other
+# types, quotes, comment and mapping signs, non-Latin scripts, lines with trailing spaces,
+# Windows line ends and an emoji.
+AWKWARD = [
+    "yes",
+    "null",
+    "2025-11-12",
+    "- not a list",
+    "key: not a mapping",
+    "# not a comment",
+    "“Curly” and \"straight\" quotes, 'single' too",
+    "Ünïcödé — عربي — Հայերեն — 中文 🕊",
+    "Line one  \nline two with trailing spaces   \n\n  indented line",
+    "Windows\r\nline ends",
+    "<script>alert(1)</script>",
+    "'; DROP TABLE statements_statement; --",
+]
+
+
+def _rich_data(seeded):
+    """The seeds, plus every kind of record and field the import format holds."""
+    topic = factories.topic(name=AWKWARD[6], description=AWKWARD[8])
+    kept = factories.organization(
+        name="Kept Organisation",
+        acronym="KO",
+        kind=Organization.Kind.FAITH_BASED,
+        website="https://kept.example.org/",
+        description=AWKWARD[7],
+        country="Armenia",
+        city="Yerevan",
+        founded_year=1901,
+        notes=AWKWARD[9],
+    )
+    OtherName.objects.create(organization=kept, name="K.O.", kind=OtherName.Kind.VARIANT)
+    merged = factories.organization(name="Merged Away", slug="merged-away")
+    withdrawer = factories.organization(name="Withdrawer", slug="withdrawer")
+    statement = factories.statement(
+        title=AWKWARD[0],
+        slug="awkward",
+        kind=Statement.Kind.OPEN_LETTER,
+        issued_on=datetime.date(2024, 2, 29),
+        place=AWKWARD[4],
+        summary=AWKWARD[5],
+        full_text="\n\n".join(AWKWARD),
+        ask=AWKWARD[3],
+        source_url="https://example.org/letter?a=1&b=2",
+        notes=AWKWARD[11],
+    )
+    statement.topics.add(topic, Topic.objects.get(slug="gaza"))
+    Signature.objects.create(
+        statement=statement,
+        organization=kept,
+        role=Signature.Role.LEAD,
+        position=1,
+        name_as_printed=AWKWARD[1],
+    )
+    Signature.objects.create(
+        statement=statement, organization=withdrawer, position=2,
+        joined_on=datetime.date(2024, 3, 5), withdrawn_on=datetime.date(2024, 4, 1),
+        withdrawal_reason=AWKWARD[2],
+    )  # fmt: skip
+    MediaContact.objects.create(
+        statement=statement, organization=kept, name="Ana", email="ana@example.org",
+        phone="+374 10 000000", position=1,
+    )  # fmt: skip
+    MediaContact.objects.create(
+        statement=statement, name="Off record", phone="555", is_public=False, position=2
+    )
+    year = CoverageLink.objects.create(
+        statement=statement, outlet="Yearly", date=datetime.date(2024, 1, 1),
+        date_precision=CoverageLink.Precision.YEAR, position=1,
+    )  # fmt: skip
+    CoverageLink.objects.create(
+        statement=statement, outlet="Monthly", headline=AWKWARD[10],
+        url="https://news.example.org/a", date=datetime.date(2024, 3, 1),
+        date_precision=CoverageLink.Precision.MONTH, kind=CoverageLink.Kind.OP_ED,
+        first_reported=True, notes=AWKWARD[8], position=2,
+    )  # fmt: skip
+    Quote.objects.create(
+        statement=statement, speaker="Speaker", speaker_title="Director",
+        organization=kept, text=AWKWARD[7], source=year, position=1,
+    )  # fmt: skip
+    Quote.objects.create(statement=statement, speaker="Unsourced", text="Words.", position=2)
+    draft = factories.statement(
+        slug="a-draft", status=Statement.Status.DRAFT, title="A draft", signatories=1
+    )
+    Signature.objects.create(statement=draft, organization=merged, position=2)
+    another = factories.statement(slug="another", title="Another", signatories=1)
+    Signature.objects.create(statement=another, organization=merged, position=2)
+    retracted = factories.statement(slug="retracted", title="Retracted", signatories=1)
+    retracted.status = Statement.Status.RETRACTED
+    retracted.retraction_note = "Withdrawn by its sponsors."
+    retracted.save()
+    # Merging leaves a former slug that redirects: the export keeps it.
+    merge_organizations(keep=kept, other=merged)
+    assert FormerSlug.objects.filter(slug="merged-away", organization=kept).exists()
+
+
+def _empty_the_database():
+    for model in (Statement, FormerSlug, Organization, Topic):
+        model.objects.all().delete()
+    assert not Signature.objects.exists() and not OtherName.objects.exists()
+
+
+def _counts():
+    models = (Topic, Organization, OtherName, FormerSlug, Statement, Signature, MediaContact)
+    return {m.__name__: m.objects.count() for m in (*models, CoverageLink, Quote)}
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_export_import_export_is_identical(seeded, tmp_path, suffix):
+    _rich_data(seeded)
+    before = _counts()
+    first = tmp_path / f"first{suffix}"
+    call_command("export_statements", str(first), stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    _empty_the_database()
+    call_command("import_statements", str(first), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert _counts() == before
+
+    second = tmp_path / f"second{suffix}"
+    call_command("export_statements", str(second), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert second.read_bytes() == first.read_bytes()
+
+    # The data itself came back, not just a file that repeats itself.
+    statement = Statement.objects.get(slug="awkward")
+    assert statement.full_text == "\n\n".join(AWKWARD)
+    assert statement.title == "yes" and statement.issued_on == datetime.date(2024, 2, 29)
+    kept = Organization.objects.get(name="Kept Organisation")
+    assert kept.former_slugs.get().slug == "merged-away"
+    assert Statement.objects.get(slug="a-draft").signatures.filter(organization=kept).exists()
+    withdrawn = statement.signatures.get(position=2)
+    assert withdrawn.organization.slug == "withdrawer"
+    assert withdrawn.withdrawn_on == datetime.date(2024, 4, 1)
+    assert withdrawn.withdrawal_reason == "2025-11-12"
+    quote = statement.quotes.get(position=1)
+    assert quote.source.outlet == "Yearly" and quote.source.date_precision == "year"
+    assert not statement.media_contacts.get(position=2).is_public
+    assert Statement.objects.get(slug="retracted").retraction_note == "Withdrawn by its sponsors."
+    assert Statement.objects.get(slug="a-draft").status == Statement.Status.DRAFT
+
+
+def test_the_export_is_valid_yaml_and_json_holding_every_section(seeded, tmp_path):
+    call_command("export_statements", str(tmp_path / "e.yaml"), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("export_statements", str(tmp_path / "e.json"), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    from_yaml = yaml.safe_load((tmp_path / "e.yaml").read_text(encoding="utf-8"))
+    from_json = json.loads((tmp_path / "e.json").read_text(encoding="utf-8"))
+    assert from_yaml == from_json
+    assert [len(from_json[s]) for s in ("topics", "organizations", "statements")] == [8, 18, 5]
+    # No partial file is left beside the export.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.json", "e.yaml"]
+
+
+def test_an_export_to_a_bad_place_is_refused_clearly(seeded, tmp_path):
+    with pytest.raises(CommandError, match=r"ending in \.yaml, \.yml or \.json"):
+        call_command("export_statements", str(tmp_path / "e.txt"))
+    with pytest.raises(CommandError, match="cannot be written"):
+        call_command("export_statements", str(tmp_path / "missing" / "e.yaml"))
+
+
+def test_importing_a_former_slug_that_redirects_elsewhere_is_refused(seeded, tmp_path):
+    other = Organization.objects.get(slug="codepink")
+    FormerSlug.objects.create(organization=other, slug="old-name")
+    data = {"organizations": [{"slug": "dawn", "name": "DAWN", "former_slugs": ["old-name"]}]}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CommandError, match="“old-name” already redirects to “codepink”"):
+        call_command("import_statements", str(path))
+    assert FormerSlug.objects.get(slug="old-name").organization == other
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_exports_read_one_snapshot():
+    """On PostgreSQL the export runs in one repeatable-read, read-only transaction."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from statements import export
+
+    seen = []
+    original = export._export_data
+
+    def spy():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW transaction_isolation")
+            seen.append(cursor.fetchone()[0])
+            cursor.execute("SHOW transaction_read_only")
+            seen.append(cursor.fetchone()[0])
+        return original()
+
+    export._export_data = spy
+    try:
+        export.export_data()
+    finally:
+        export._export_data = original
+    assert seen == ["repeatable read", "on"]

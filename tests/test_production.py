@@ -1,0 +1,207 @@
+"""
+Production mode, end to end: gunicorn with tracker/gunicorn.conf.py and DJANGO_DEBUG off, on
+a scratch database of the suite's kind, answering over real sockets. On PostgreSQL the
+database is reached through a relay that the fault tests cut and restore.
+"""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .production import (
+    BIN,
+    ROOT,
+    Relay,
+    ScratchDatabase,
+    fetch,
+    gunicorn,
+    manage,
+    on_postgresql,
+    production_env,
+)
+
+PAGES = ["/", "/statements/", "/organizations/codepink/", "/api/v1/statements/", "/admin/login/"]
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    database = ScratchDatabase(tmp_path_factory.mktemp("production"))
+    yield database
+    database.drop()
+
+
+@pytest.fixture(scope="module")
+def relay(scratch):
+    if not on_postgresql():
+        yield None
+        return
+    relay = Relay(scratch.host_port)
+    yield relay
+    relay.cut()
+
+
+@pytest.fixture(scope="module")
+def server(scratch, relay, tmp_path_factory):
+    url = scratch.url
+    if relay is not None:
+        host, port = scratch.host_port
+        url = url.replace(f"{host}:{port}", f"127.0.0.1:{relay.port}", 1)
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with gunicorn(url, log) as base:
+        yield base
+
+
+def test_deploy_checks_pass_under_production_settings():
+    env = production_env("postgres://tracker@db.example.org:5432/tracker")
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_gunicorn_refuses_to_start_without_a_secret_key(tmp_path):
+    env = production_env("sqlite:////nonexistent/never-opened.sqlite3", GUNICORN_BIND="127.0.0.1:0")
+    del env["DJANGO_SECRET_KEY"]
+    result = subprocess.run(
+        [str(BIN / "gunicorn"), "--config", "tracker/gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_answer_carries_the_security_headers(server, path):
+    status, headers, _, _ = fetch(server + path)
+    assert status == 200
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    csp = headers["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "script-src 'self'", "frame-ancestors 'none'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_plain_http_is_sent_to_https_except_the_health_check(server):
+    status, headers, _, _ = fetch(server + "/statements/?page=2", https=False)
+    assert status == 301
+    assert headers["Location"] == "https://127.0.0.1:" + server.rsplit(":", 1)[1] + (
+        "/statements/?page=2"
+    )
+    status, _, body, _ = fetch(server + "/health/", https=False)
+    assert status == 200 and json.loads(body) == {"status": "ok", "database": "ok"}
+
+
+def test_staff_cookies_are_secure_and_hidden_from_scripts(server):
+    _, headers, _, _ = fetch(server + "/admin/login/")
+    cookie = headers["Set-Cookie"]
+    assert cookie.startswith("csrftoken=")
+    for flag in ("Secure", "HttpOnly", "SameSite=Lax"):
+        assert flag in cookie
+
+
+def test_static_files_are_served_compressed_by_the_app(server):
+    status, headers, body, _ = fetch(
+        server + "/static/tracker/site.css", headers={"Accept-Encoding": "gzip"}
+    )
+    assert status == 200 and headers["Content-Type"].startswith("text/css")
+    assert body
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "kind"),
+    [
+        ("/statements/no-such-statement/", 404, "text/html"),
+        ("/api/v1/statements/no-such-statement/", 404, "application/json"),
+        ("/api/v1/nothing-here/", 404, "application/json"),
+        ("/api/v1/statements/?page=999999", 404, "application/json"),
+        ("/api/v1/statements/?issued_after=2025-02-30", 400, "application/json"),
+    ],
+)
+def test_errors_are_plain_pages_or_json_never_a_stack_trace(server, path, status, kind):
+    got, headers, body, _ = fetch(server + path)
+    assert got == status
+    assert headers["Content-Type"].startswith(kind)
+    text = body.decode()
+    for leak in ("Traceback", 'File "/', "django.", "DEBUG", "SECRET"):
+        assert leak not in text
+    if kind == "application/json":
+        json.loads(text)
+
+
+def test_an_unknown_host_is_refused_without_detail(server):
+    status, _, body, _ = fetch(server + "/", headers={"Host": "evil.example.org"})
+    assert status == 400
+    assert b"evil.example.org" not in body and b"ALLOWED_HOSTS" not in body
+
+
+def test_postgresql_going_away_answers_503_fast_and_recovers_by_itself(server, relay):
+    if relay is None:
+        pytest.skip("PostgreSQL only (CI runs this there)")
+    assert fetch(server + "/api/v1/statements/")[0] == 200
+    relay.cut()
+    try:
+        for path, kind in [
+            ("/api/v1/statements/", "application/json"),
+            ("/organizations/", "text/html"),
+            ("/api/v1/organizations/codepink/", "application/json"),
+        ]:
+            status, headers, body, seconds = fetch(server + path, timeout=20)
+            assert status == 503, body[:300]
+            assert headers["Content-Type"].startswith(kind)
+            assert headers["Retry-After"] == "10"
+            assert b"Traceback" not in body
+            # Connection refused is answered at once; DATABASE_CONNECT_TIMEOUT (2 s here)
+            # bounds an unreachable host.
+            assert seconds < 5, f"{path} took {seconds:.1f}s to fail"
+        status, _, body, _ = fetch(server + "/health/", https=False)
+        assert status == 503 and json.loads(body)["database"] == "unreachable"
+    finally:
+        relay.restore()
+    # No restart: the next requests reconnect.
+    deadline = time.monotonic() + 15
+    statuses = []
+    while time.monotonic() < deadline:
+        statuses = [fetch(server + path)[0] for path in PAGES]
+        if statuses == [200] * len(PAGES):
+            break
+        time.sleep(0.5)
+    assert statuses == [200] * len(PAGES)
+
+
+def test_web_requests_have_a_statement_timeout_and_commands_do_not(scratch):
+    if not on_postgresql():
+        pytest.skip("PostgreSQL only (CI runs this there)")
+    probe = (
+        "import os, sys\n"
+        "if sys.argv[1] == 'web':\n"
+        "    import tracker.wsgi\n"
+        "else:\n"
+        "    import django; django.setup()\n"
+        "from django.db import OperationalError, connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('SHOW statement_timeout'); print(cursor.fetchone()[0])\n"
+        "    try:\n"
+        "        cursor.execute('SELECT pg_sleep(1)'); print('finished')\n"
+        "    except OperationalError as exc:\n"
+        "        print(type(exc.__cause__).__name__)\n"
+    )
+    env = production_env(scratch.url, DATABASE_WEB_STATEMENT_TIMEOUT="300")
+    env["DJANGO_SETTINGS_MODULE"] = "tracker.settings"
+    web = subprocess.run(
+        [sys.executable, "-c", probe, "web"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert web.stdout.split() == ["300ms", "QueryCanceled"], web.stderr
+    command = subprocess.run(
+        [sys.executable, "-c", probe, "command"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert command.stdout.split() == ["0", "finished"], command.stderr

@@ -1,0 +1,31 @@
+"""
+gunicorn settings for production (`make serve`, or `gunicorn -c tracker/gunicorn.conf.py`).
+
+Every value can be changed from the environment: PORT or GUNICORN_BIND, WEB_CONCURRENCY
+(worker processes), GUNICORN_THREADS, GUNICORN_TIMEOUT.
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "tracker.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2)
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS") or 2)
+# A worker stuck longer than this is killed and replaced; the database stops a web request's
+# query after DATABASE_WEB_STATEMENT_TIMEOUT (10 s) first, so this is a last resort.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
+graceful_timeout = 30
+keepalive = 5
+# Workers are replaced after this many requests (with jitter, so never all at once): any slow
+# growth of a worker's memory is bounded.
+max_requests = 2000
+max_requests_jitter = 200
+# Request line and headers beyond these sizes are refused (400) before Django sees them.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+accesslog = "-"
+errorlog = "-"
+loglevel = "info"
