@@ -2,7 +2,8 @@
 gunicorn settings for production (`make serve`, or `gunicorn -c tracker/gunicorn.conf.py`).
 
 Every value can be changed from the environment: PORT or GUNICORN_BIND, WEB_CONCURRENCY
-(worker processes), GUNICORN_THREADS, GUNICORN_TIMEOUT.
+(worker processes), GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_MAX_REQUESTS (0: never
+recycle workers), GUNICORN_ACCESS_LOG (a file, "-" for standard output, empty for none).
 """
 
 import multiprocessing
@@ -20,12 +21,12 @@ graceful_timeout = 30
 keepalive = 5
 # Workers are replaced after this many requests (with jitter, so never all at once): any slow
 # growth of a worker's memory is bounded.
-max_requests = 2000
-max_requests_jitter = 200
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 2000)
+max_requests_jitter = max_requests // 10
 # Request line and headers beyond these sizes are refused (400) before Django sees them.
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
-accesslog = "-"
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = "info"

@@ -1,0 +1,335 @@
+"""
+Load and faults: the product in production mode (gunicorn with tracker/gunicorn.conf.py,
+DJANGO_DEBUG off, PostgreSQL) under many concurrent clients, optionally with PostgreSQL
+restarted in the middle.
+
+    .venv/bin/python bench/reliability.py load              # 50 clients, 60 s
+    .venv/bin/python bench/reliability.py restart           # the same, PostgreSQL restarted at 20 s
+    .venv/bin/python bench/reliability.py load --seconds 5  # a quick look
+
+Each client keeps one connection and asks, one request after another, for a random address
+from a mix of API answers and pages over many different statements and organisations (so
+that kept answers do not serve everything). Every request's time, status and latency are
+recorded; workers' memory (RSS) is read every second. Results go to
+bench/reliability-<mode>.json and a summary to standard output (docs/reliability.md quotes
+them). The dataset is the benchmark's 10k one (bench/harness.py builds it if needed).
+
+`restart` runs `pg_ctlcluster <version> main restart`: it needs to run as root on a machine
+where that cluster is the one in BENCH_POSTGRES, and it interrupts every other user of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness
+
+ROOT = harness.ROOT
+PUBLIC = harness.PUBLIC
+
+
+def addresses(url: str, rng: random.Random) -> list[str]:
+    """A mix of API answers and pages over many records, found in the data."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        statements = [
+            slug
+            for (slug,) in conn.execute(
+                f"SELECT slug FROM statements_statement WHERE status IN {PUBLIC} ORDER BY slug"
+            )
+        ]
+        organizations = [
+            slug
+            for (slug,) in conn.execute(
+                "SELECT slug FROM organizations_organization WHERE public_statement_count > 0"
+                " ORDER BY slug"
+            )
+        ]
+        topics = [slug for (slug,) in conn.execute("SELECT slug FROM statements_topic")]
+    statements = rng.sample(statements, min(60, len(statements)))
+    organizations = rng.sample(organizations, min(60, len(organizations)))
+    mix = ["/", "/statements/", "/organizations/", "/topics/", "/static/tracker/site.css"]
+    mix += ["/api/v1/statements/", "/api/v1/organizations/", "/api/v1/signatures/"]
+    mix += [f"/api/v1/statements/?topic={t}" for t in topics]
+    mix += [f"/topics/{t}/" for t in topics]
+    for slug in statements:
+        mix += [f"/statements/{slug}/", f"/api/v1/statements/{slug}/"]
+    for slug in organizations:
+        mix += [
+            f"/organizations/{slug}/",
+            f"/api/v1/organizations/{slug}/",
+            f"/api/v1/organizations/{slug}/timeline/",
+            f"/api/v1/organizations/{slug}/cosigners/",
+        ]
+    mix += [f"/search/?q={word}" for word in ("peace", "gaza", "rights", "letter", "synthetic")]
+    mix += [f"/statements/?page={n}" for n in range(2, 12)]
+    return mix
+
+
+class Recorder:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rows: list[tuple[float, int, float]] = []  # (time, status or 0, seconds)
+        self.errors: Counter = Counter()
+
+    def add(self, started: float, status: int, seconds: float, error: str = ""):
+        with self.lock:
+            self.rows.append((started, status, seconds))
+            if error:
+                self.errors[error] += 1
+
+
+def client(host: str, port: int, mix: list[str], until: float, seed: int, recorder: Recorder):
+    rng = random.Random(seed)
+    connection = None
+    while (now := time.monotonic()) < until:
+        path = rng.choice(mix)
+        if connection is None:
+            connection = http.client.HTTPConnection(host, port, timeout=30)
+        started = time.monotonic()
+        try:
+            connection.request("GET", path, headers={"X-Forwarded-Proto": "https"})
+            response = connection.getresponse()
+            response.read()
+            recorder.add(started, response.status, time.monotonic() - started)
+            if response.getheader("Connection", "").lower() == "close":
+                connection.close()
+                connection = None
+        except (OSError, http.client.HTTPException) as exc:
+            recorder.add(started, 0, time.monotonic() - started, type(exc).__name__)
+            connection.close()
+            connection = None
+        del now
+
+
+def workers(master: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{master}/task/{master}/children").read_text()
+    except OSError:
+        return []
+    return [int(pid) for pid in text.split()]
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def sample_memory(master: int, until: float, start: float, series: dict):
+    while time.monotonic() < until:
+        moment = round(time.monotonic() - start, 1)
+        for pid in workers(master):
+            value = rss_mb(pid)
+            if value is not None:
+                series.setdefault(str(pid), []).append((moment, round(value, 1)))
+        time.sleep(1)
+
+
+def restart_postgres(at: float, start: float, events: dict):
+    time.sleep(max(0.0, start + at - time.monotonic()))
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
+    events["restart_started"] = round(time.monotonic() - start, 2)
+    done = subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        capture_output=True,
+        text=True,
+    )
+    events["restart_finished"] = round(time.monotonic() - start, 2)
+    events["restart_returncode"] = done.returncode
+    events["restart_output"] = (done.stdout + done.stderr).strip()[-500:]
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def summarise(recorder: Recorder, start: float, seconds: float, memory: dict, events: dict):
+    rows = [(t - start, status, latency) for t, status, latency in recorder.rows]
+    statuses = Counter(str(status) for _, status, _ in rows)
+    latencies = [latency for _, _, latency in rows]
+    per_second = []
+    for second in range(int(seconds) + 1):
+        bucket = [r for r in rows if second <= r[0] < second + 1]
+        if bucket:
+            per_second.append(
+                {
+                    "second": second,
+                    "requests": len(bucket),
+                    "statuses": dict(Counter(str(s) for _, s, _ in bucket)),
+                    "max_ms": round(max(lat for _, _, lat in bucket) * 1000, 1),
+                }
+            )
+    workers_memory = {}
+    for pid, points in memory.items():
+        warm = [mb for moment, mb in points if 5 <= moment <= 15] or [points[0][1]]
+        last = [mb for moment, mb in points if moment >= seconds - 10] or [points[-1][1]]
+        workers_memory[pid] = {
+            "after_warm_up_mb": round(statistics.mean(warm), 1),
+            "last_10s_mb": round(statistics.mean(last), 1),
+            "max_mb": max(mb for _, mb in points),
+            "samples": len(points),
+        }
+    result = {
+        "requests": len(rows),
+        "per_second": round(len(rows) / seconds, 1),
+        "statuses": dict(statuses),
+        "client_errors": dict(recorder.errors),
+        "latency_ms": {
+            "p50": round(percentile(latencies, 0.50) * 1000, 1),
+            "p95": round(percentile(latencies, 0.95) * 1000, 1),
+            "p99": round(percentile(latencies, 0.99) * 1000, 1),
+            "max": round(max(latencies, default=0) * 1000, 1),
+        },
+        "workers_memory": workers_memory,
+        "timeline": per_second,
+        "events": events,
+    }
+    if "restart_started" in events:
+        failed = [r for r in rows if r[1] != 200]
+        result["outage"] = {
+            "failed_requests": len(failed),
+            "failed_statuses": dict(Counter(str(s) for _, s, _ in failed)),
+            "first_failure_s": round(min((r[0] for r in failed), default=0), 2),
+            "last_failure_s": round(max((r[0] + r[2] for r in failed), default=0), 2),
+            "slowest_failure_ms": round(max((r[2] for r in failed), default=0) * 1000, 1),
+            "slowest_request_ms": round(max(latencies, default=0) * 1000, 1),
+        }
+        after = [r for r in rows if r[0] >= events["restart_finished"] and r[1] == 200]
+        result["outage"]["first_200_after_restart_s"] = (
+            round(min(r[0] for r in after) - events["restart_finished"], 2) if after else None
+        )
+        later = [r for r in rows if r[0] > result["outage"]["last_failure_s"]]
+        result["outage"]["requests_after_recovery"] = len(later)
+        result["outage"]["all_200_after_recovery"] = all(r[1] == 200 for r in later)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=["load", "restart"])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--restart-at", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--postgres",
+        default=harness.os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"),
+    )
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+
+    size = harness.SIZES["10k"]
+    name = "tracker_bench_10k"
+    harness.prepare_dataset(size, args.postgres, name, rebuild=False)
+    url = harness.database_url(args.postgres, name)
+    mix = addresses(url, random.Random(7))
+
+    port = harness.free_port()
+    env = harness.django_env(url)
+    env.update(
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY=str(args.workers),
+        GUNICORN_THREADS=str(args.threads),
+        # No recycling of workers during the run: a leak would show in their memory.
+        GUNICORN_MAX_REQUESTS="0",
+        GUNICORN_ACCESS_LOG="",
+        DATABASE_CONNECT_TIMEOUT="2",
+    )
+    log_path = Path(f"/tmp/reliability-{args.mode}.log")
+    with log_path.open("wb") as output:
+        server = subprocess.Popen(
+            [str(harness.BIN / "gunicorn"), "--config", "tracker/gunicorn.conf.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if harness.fetch(f"http://127.0.0.1:{port}/health/")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise harness.BenchError(f"gunicorn did not start; see {log_path}")
+            time.sleep(0.2)
+        harness.log(
+            f"{args.mode}: {args.clients} clients for {args.seconds:.0f} s over {len(mix)} "
+            f"addresses; gunicorn {args.workers}x{args.threads} (log: {log_path})"
+        )
+        recorder = Recorder()
+        memory: dict = {}
+        events: dict = {}
+        start = time.monotonic()
+        until = start + args.seconds
+        threads = [
+            threading.Thread(
+                target=client, args=("127.0.0.1", port, mix, until, n, recorder), daemon=True
+            )
+            for n in range(args.clients)
+        ]
+        threads.append(
+            threading.Thread(
+                target=sample_memory, args=(server.pid, until, start, memory), daemon=True
+            )
+        )
+        if args.mode == "restart":
+            threads.append(
+                threading.Thread(
+                    target=restart_postgres, args=(args.restart_at, start, events), daemon=True
+                )
+            )
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=args.seconds + 120)
+        result = summarise(recorder, start, args.seconds, memory, events)
+        result["setup"] = {
+            "clients": args.clients,
+            "seconds": args.seconds,
+            "addresses": len(mix),
+            "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
+            "dataset": size.label,
+            "server_alive_at_end": server.poll() is None,
+            "date": time.strftime("%Y-%m-%d"),
+        }
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    out = Path(args.out or ROOT / "bench" / f"reliability-{args.mode}.json")
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    brief = {k: v for k, v in result.items() if k not in ("timeline",)}
+    print(json.dumps(brief, indent=2))
+    print(f"written: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
