@@ -64,8 +64,9 @@ serve: install
 	DJANGO_DEBUG=0 $(PY) manage.py collectstatic --noinput --verbosity 0
 	DJANGO_DEBUG=0 exec $(VENV)/bin/gunicorn --config tracker/gunicorn.conf.py
 
+# One pytest worker per core; a module's tests stay together (module-scoped servers).
 test: install browser-tools
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --numprocesses=auto --dist=loadscope
 
 lint: install
 	$(VENV)/bin/ruff check .

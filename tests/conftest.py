@@ -35,6 +35,19 @@ def draft(seeded):
 
 
 @pytest.fixture
+def staff_roles(db):
+    """
+    The Editor and Viewer groups. A migration makes them; a transactional test elsewhere
+    (which empties every table when it ends) may have removed them, so make sure.
+    """
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("statements.migrations.0002_staff_groups").create_groups(apps, None)
+
+
+@pytest.fixture
 def staff_client(client, django_user_model):
     """A logged-in superuser: staff who can see every admin page."""
     user = django_user_model.objects.create_superuser("editor", "editor@example.org", "pw")

@@ -53,7 +53,10 @@ def manage(*args: str, env: dict, check: bool = True, **kwargs) -> subprocess.Co
 
 
 def base_env(database_url: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    """The environment of a fresh process: none of this one's settings (nor its mark as a web
+    process, which importing tracker.wsgi in a test leaves behind)."""
+    skipped = ("DJANGO_", "DATABASE_", "TRACKER_", "GUNICORN_", "WEB_CONCURRENCY")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(skipped)}
     env.update(DATABASE_URL=database_url, RESPONSE_CACHE="1")
     return env
 

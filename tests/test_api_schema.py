@@ -5,13 +5,15 @@ every answer (status, content type, headers, body) is what the schema documents.
 
 import pytest
 import schemathesis
+from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 from rest_framework.throttling import AnonRateThrottle
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tracker.wsgi import application
-
 # Generating the schema reads no data, so it can be loaded when the tests are collected.
+# Django's WSGI application itself, not tracker.wsgi: importing that would mark this test
+# process (and every process it starts) as a web server with a statement timeout.
+application = get_wsgi_application()
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
 
 

@@ -75,7 +75,7 @@ def test_an_import_is_recorded_with_the_file_it_came_from(statement):
     assert signature.history_change_reason.startswith("Imported from ")
 
 
-def test_a_viewer_sees_history_but_cannot_revert(client, django_user_model, statement):
+def test_a_viewer_sees_history_but_cannot_revert(client, django_user_model, statement, staff_roles):
     from django.contrib.auth.models import Group
 
     user = django_user_model.objects.create_user("viewer", password="x", is_staff=True)

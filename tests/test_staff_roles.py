@@ -9,6 +9,9 @@ from statements.models import Statement
 from .admin_forms import form_data
 
 
+pytestmark = pytest.mark.usefixtures("staff_roles")
+
+
 @pytest.fixture
 def member(client, django_user_model):
     def log_in(role):
