@@ -115,6 +115,10 @@ def test_static_files_are_served_compressed_by_the_app(server):
     )
     assert status == 200 and headers["Content-Type"].startswith("text/css")
     assert body
+    # Browsers ask for /favicon.ico where a page names no icon (the admin's).
+    status, headers, _, _ = fetch(server + "/favicon.ico")
+    assert status == 301 and headers["Location"] == "/static/tracker/favicon.svg"
+    assert fetch(server + headers["Location"])[0] == 200
 
 
 @pytest.mark.parametrize(
