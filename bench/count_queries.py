@@ -30,7 +30,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 
 def main(addresses: list[str]) -> dict:
-    client = Client(HTTP_HOST="127.0.0.1")
+    # As the served requests arrive: through the HTTPS proxy (DJANGO_BEHIND_TLS_PROXY).
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
     counted = {}
     for address in addresses:
         client.get(address)
