@@ -40,6 +40,9 @@ class OtherNameInline(TabularInline):
 @admin.register(Organization)
 class OrganizationAdmin(ModelAdmin):
     list_display = ["name", "acronym", "kind", "country", "signature_count", "updated_at"]
+    # Explicit, because the count annotated below makes Django drop Meta.ordering, and the
+    # organisation autocomplete pages through this queryset.
+    ordering = ["name", "id"]
     list_filter = ["kind", "country"]
     search_fields = ["name", "acronym", "other_names__name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

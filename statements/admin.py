@@ -166,6 +166,9 @@ class StatementAdmin(ModelAdmin):
         "updated_at",
     ]
     list_display_links = ["title"]
+    # Explicit, because the counts annotated below make Django drop Meta.ordering, and the
+    # statement autocomplete pages through this queryset.
+    ordering = ["-issued_on", "-id"]
     list_filter = ["status", "kind", "topics", "issued_on"]
     search_fields = ["title", "slug", "ask", "place"]
     date_hierarchy = "issued_on"

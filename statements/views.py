@@ -1,6 +1,9 @@
+import re
+
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Sum
 from django.db.models.functions import Coalesce, ExtractYear
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_cache_control
 
@@ -14,7 +17,14 @@ PAGE_SIZE = 25
 
 
 def page_of(request, queryset, size=PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    """
+    The page asked for. A page number past the end shows the last page (an old link still
+    lands somewhere); one that is not a page number at all (abc, -1, 2**63) is a 404.
+    """
+    number = request.GET.get("page")
+    if number is not None and number != "last" and not re.fullmatch(r"[1-9][0-9]{0,8}", number):
+        raise Http404("There is no such page.")
+    return Paginator(queryset, size).get_page(number)
 
 
 def find_organization(wanted: str) -> tuple[Organization | None, str]:

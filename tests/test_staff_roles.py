@@ -8,7 +8,6 @@ from statements.models import Statement
 
 from .admin_forms import form_data
 
-
 pytestmark = pytest.mark.usefixtures("staff_roles")
 
 

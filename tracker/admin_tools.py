@@ -10,15 +10,21 @@ Admin building blocks shared by every app: robust against bad input, and cheap t
   twice) over the rows that will exist once saved, and save deletions first.
 - If the database still refuses a save, staff get an error message and nothing is written,
   not a server error.
+- Tampered requests are refused, not a server error: negative inline row counts, selected
+  ids that cannot be keys, a date-hierarchy year too large for a date.
 """
 
 from functools import cached_property
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
@@ -100,6 +106,19 @@ def _inner(widget):
 
 
 class InlineFormSet(BaseInlineFormSet):
+    def full_clean(self):
+        super().full_clean()
+        # Django takes a negative row count as "no rows": the parent would save while the
+        # rows posted with it were silently dropped.
+        counts = self.management_form.cleaned_data if self.is_bound else {}
+        if min(counts.get(TOTAL_FORM_COUNT, 0), counts.get(INITIAL_FORM_COUNT, 0)) < 0:
+            self._non_form_errors.append(
+                ValidationError(
+                    "The form's row counts were tampered with: reload the page and try again.",
+                    code="missing_management_form",
+                )
+            )
+
     def kept_forms(self) -> list:
         """
         The rows that will exist once this formset is saved. An inline shows every row of its
@@ -180,8 +199,31 @@ class StackedInline(SafeForeignKeysMixin, admin.StackedInline):
     formset = InlineFormSet
 
 
+class SafeChangeList(ChangeList):
+    def get_filters(self, request):
+        # Django refuses a malformed date-hierarchy year or month (a ValueError), but not one
+        # too large for a date (an OverflowError, e.g. a year of 2**63).
+        try:
+            return super().get_filters(request)
+        except OverflowError as error:
+            raise IncorrectLookupParameters(error) from error
+
+
 class ModelAdmin(SafeForeignKeysMixin, SimpleHistoryAdmin):
     """Every change is recorded (who, when, what) and can be reverted from "History"."""
+
+    def get_changelist(self, request, **kwargs):
+        return SafeChangeList
+
+    def response_action(self, request, queryset):
+        # Django filters the list by the selected ids as posted: one that cannot be a key
+        # (tampered with) would make that filter raise.
+        if not all(valid_key(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+            self.message_user(
+                request, "The selection was not valid: nothing was changed.", messages.ERROR
+            )
+            return None
+        return super().response_action(request, queryset)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return self._atomic(

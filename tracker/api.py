@@ -3,11 +3,13 @@ What every endpoint of the partner API shares: strict query parameters, bounded 
 CSV downloads of every list, and JSON errors.
 """
 
+import base64
 import csv
 import io
 import re
 import sys
 from functools import partial
+from urllib.parse import parse_qs
 
 import django_filters
 from django.core.paginator import Paginator as DjangoPaginator
@@ -141,6 +143,17 @@ class CursorPagination(pagination.CursorPagination):
         return _bounded_page_size(super().get_schema_operation_parameters(view))
 
     def decode_cursor(self, request):
+        # DRF reads a cursor leniently: text that decodes to no position at all would be
+        # taken for the first page. A cursor is only ever one this API wrote.
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is not None:
+            try:
+                text = base64.b64decode(encoded.encode("ascii"), validate=True).decode("ascii")
+                tokens = parse_qs(text, keep_blank_values=True, strict_parsing=True)
+            except ValueError:  # not base64, not ASCII, not a query string
+                raise NotFound(self.invalid_cursor_message) from None
+            if not tokens or not set(tokens) <= {"o", "r", "p"}:
+                raise NotFound(self.invalid_cursor_message)
         cursor = super().decode_cursor(request)
         # The position goes into the query: a tampered cursor must not reach the database.
         position = None if cursor is None else cursor.position

@@ -1,6 +1,8 @@
-"""Who is asking: the client address used for staff-login lockouts, as for API rate limits."""
+"""Staff logins: who is asking (for lockouts, as for API rate limits), and the login form."""
 
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.validators import MaxLengthValidator
 
 
 def client_ip(request) -> str:
@@ -16,3 +18,16 @@ def client_ip(request) -> str:
         if addresses:
             return addresses[-min(proxies, len(addresses))]
     return remote
+
+
+class StaffLoginForm(AdminAuthenticationForm):
+    """
+    The admin login, with the user name bounded as the user model bounds it: an overlong one
+    is a form error before any authentication, so no failed attempt is recorded for it (the
+    lockout's records hold 255 characters).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))

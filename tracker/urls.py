@@ -15,11 +15,13 @@ from statements.api import SignatureViewSet, StatementViewSet, TopicViewSet
 from statements.feeds import OrganizationFeed, StatementFeed, TopicFeed
 from tracker import views as tracker_views
 from tracker.api import not_found
+from tracker.security import StaffLoginForm
 from tracker.sitemaps import SITEMAPS
 
 admin.site.site_header = "Coalition statement tracker"
 admin.site.site_title = "Statement tracker admin"
 admin.site.index_title = "Statements, signatories and sources"
+admin.site.login_form = StaffLoginForm
 
 router = DefaultRouter(trailing_slash=True)
 router.include_format_suffixes = False
