@@ -184,11 +184,16 @@ def summarise(recorder: Recorder, start: float, seconds: float, memory: dict, ev
     for pid, points in memory.items():
         warm = [mb for moment, mb in points if 5 <= moment <= 15] or [points[0][1]]
         last = [mb for moment, mb in points if moment >= seconds - 10] or [points[-1][1]]
+        by_10s = {}
+        for moment, mb in points:
+            by_10s.setdefault(int(moment // 10) * 10, []).append(mb)
         workers_memory[pid] = {
             "after_warm_up_mb": round(statistics.mean(warm), 1),
             "last_10s_mb": round(statistics.mean(last), 1),
             "max_mb": max(mb for _, mb in points),
             "samples": len(points),
+            # The mean RSS of each 10-second window, from its start (s): the shape of growth.
+            "by_10s_mb": {str(k): round(statistics.mean(v), 1) for k, v in by_10s.items()},
         }
     result = {
         "requests": len(rows),
@@ -223,6 +228,36 @@ def summarise(recorder: Recorder, start: float, seconds: float, memory: dict, ev
         result["outage"]["requests_after_recovery"] = len(later)
         result["outage"]["all_200_after_recovery"] = all(r[1] == 200 for r in later)
     return result
+
+
+# What the runs must show.
+MEMORY_GROWTH_LIMIT_MB = 10.0  # per worker, from after warm-up (5-15 s) to the last 10 s
+FAIL_FAST_LIMIT_S = 5.0  # the slowest failed request while PostgreSQL is down
+
+
+def verdict(result: dict, mode: str) -> list[str]:
+    """What the run failed to show; empty when it held."""
+    problems = []
+    allowed = {"200"} if mode == "load" else {"200", "503"}
+    unexpected = {s: n for s, n in result["statuses"].items() if s not in allowed}
+    if unexpected:
+        problems.append(f"unexpected statuses: {unexpected}")
+    if result["client_errors"]:
+        problems.append(f"connection errors: {result['client_errors']}")
+    for pid, memory in result["workers_memory"].items():
+        growth = memory["last_10s_mb"] - memory["after_warm_up_mb"]
+        if growth > MEMORY_GROWTH_LIMIT_MB:
+            problems.append(f"worker {pid} grew {growth:.1f} MB")
+    outage = result.get("outage")
+    if mode == "restart":
+        if outage is None or result["events"].get("restart_returncode") != 0:
+            problems.append(f"PostgreSQL was not restarted: {result['events']}")
+        else:
+            if outage["slowest_failure_ms"] > FAIL_FAST_LIMIT_S * 1000:
+                problems.append(f"a failure took {outage['slowest_failure_ms']} ms")
+            if not outage["all_200_after_recovery"] or not outage["requests_after_recovery"]:
+                problems.append("not every request answered 200 after the outage")
+    return problems
 
 
 def main() -> int:
@@ -323,12 +358,16 @@ def main() -> int:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+    result["problems"] = verdict(result, args.mode)
     out = Path(args.out or ROOT / "bench" / f"reliability-{args.mode}.json")
     out.write_text(json.dumps(result, indent=2) + "\n")
     brief = {k: v for k, v in result.items() if k not in ("timeline",)}
     print(json.dumps(brief, indent=2))
     print(f"written: {out}")
-    return 0
+    for problem in result["problems"]:
+        print(f"FAILED: {problem}")
+    print("held" if not result["problems"] else "did not hold")
+    return 1 if result["problems"] else 0
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 from pathlib import Path
 
 import yaml
@@ -228,7 +229,14 @@ def write(path: Path | str) -> dict:
     path = Path(path)
     data = export_data()
     fmt = "json" if path.suffix == ".json" else "yaml"
+    text = dumps(data, fmt)
     temporary = path.with_name(path.name + ".partial")
-    temporary.write_text(dumps(data, fmt), encoding="utf-8")
-    temporary.replace(path)  # never a half-written export under the real name
+    # Drafts, staff notes and private contacts are in it: readable by its owner only.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(text)
+        temporary.replace(path)  # never a half-written export under the real name
+    finally:
+        temporary.unlink(missing_ok=True)
     return {section: len(records) for section, records in data.items()}

@@ -342,6 +342,7 @@ LABELS = {
 class Writer:
     def __init__(self, report: ImportReport):
         self.report = report
+        self.organization_slugs: set[str] = set()  # every organisation the import defines
 
     @staticmethod
     def reason(record: Record) -> str:
@@ -407,6 +408,7 @@ def import_documents(*, documents: list[Document]) -> ImportReport:
     with transaction.atomic():
         topics = _collect(documents, "topics")
         organizations = _collect(documents, "organizations")
+        writer.organization_slugs = set(organizations)
         statements = _collect(documents, "statements")
         for record in topics.values():
             _import_topic(writer, record)
@@ -493,6 +495,11 @@ def _import_organization(writer: Writer, record: Record):
     # Former slugs (addresses of organisations merged into this one) are only ever added: a
     # file that leaves them out, like the seeds, keeps the redirects staff made by merging.
     for former in former_slugs:
+        if former in writer.organization_slugs:
+            # Else, whichever came first in the files, one record would swallow the other.
+            raise record.error(
+                "former_slugs", f"“{former}” is also an organisation of this import."
+            )
         current = FormerSlug.objects.filter(slug=former).select_related("organization").first()
         if current is None:
             writer.save(FormerSlug(organization=organization), {"slug": former}, record)

@@ -107,34 +107,27 @@ class ScratchDatabase:
 
 class Relay:
     """
-    A TCP relay from a local port to PostgreSQL. `cut()` closes the port and every connection
-    through it (PostgreSQL has gone away); `restore()` opens the same port again.
+    A TCP relay from a local port to PostgreSQL. `cut()` drops every connection through it and
+    hangs up on new ones at once (PostgreSQL has gone away); `restore()` relays again. The
+    port stays bound throughout, so no other process can take it meanwhile.
     """
 
     def __init__(self, target: tuple[str, int]):
         self.target = target
-        self.port = free_port()
         self.sockets: set[socket.socket] = set()
         self.lock = threading.Lock()
-        self.listener: socket.socket | None = None
-        self.restore()
+        self.refusing = False
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
 
     def restore(self):
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        self.refusing = False
 
     def cut(self):
-        listener, self.listener = self.listener, None
-        if listener is not None:
-            # Closing alone would not wake the thread blocked in accept(), which would go on
-            # accepting; shutting the socket down does.
-            with suppress(OSError):
-                listener.shutdown(socket.SHUT_RDWR)
-            listener.close()
+        self.refusing = True
         with self.lock:
             for sock in self.sockets:
                 with suppress(OSError):
@@ -142,12 +135,21 @@ class Relay:
                 sock.close()
             self.sockets.clear()
 
-    def _accept(self, listener: socket.socket):
+    def close(self):
+        self.cut()
+        with suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+
+    def _accept(self):
         while True:
             try:
-                client, _ = listener.accept()
+                client, _ = self.listener.accept()
             except OSError:
-                return  # cut
+                return  # closed
+            if self.refusing:
+                client.close()
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:

@@ -168,8 +168,10 @@ def test_the_export_is_valid_yaml_and_json_holding_every_section(seeded, tmp_pat
     from_json = json.loads((tmp_path / "e.json").read_text(encoding="utf-8"))
     assert from_yaml == from_json
     assert [len(from_json[s]) for s in ("topics", "organizations", "statements")] == [8, 18, 5]
-    # No partial file is left beside the export.
+    # No partial file is left beside the export, which only its owner can read (drafts,
+    # staff notes and private contacts are in it).
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.json", "e.yaml"]
+    assert (tmp_path / "e.yaml").stat().st_mode & 0o777 == 0o600
 
 
 def test_an_export_to_a_bad_place_is_refused_clearly(seeded, tmp_path):
@@ -214,3 +216,15 @@ def test_postgresql_exports_read_one_snapshot():
     finally:
         export._export_data = original
     assert seen == ["repeatable read", "on"]
+
+
+@pytest.mark.parametrize("order", ["former first", "organisation first"])
+def test_a_former_slug_that_is_also_an_organisation_of_the_import_is_refused(db, tmp_path, order):
+    claimer = {"slug": "claimer", "name": "Claimer", "former_slugs": ["victim"]}
+    victim = {"slug": "victim", "name": "Victim"}
+    records = [claimer, victim] if order == "former first" else [victim, claimer]
+    path = tmp_path / "claim.json"
+    path.write_text(json.dumps({"organizations": records}), encoding="utf-8")
+    with pytest.raises(CommandError, match="“victim” is also an organisation of this import"):
+        call_command("import_statements", str(path))
+    assert not Organization.objects.exists() and not FormerSlug.objects.exists()

@@ -208,3 +208,23 @@ def test_a_successful_login_resets_the_count(db):
     for _ in range(4):
         assert _login(client, "editor", "guess").status_code == 200
     assert _login(client, "editor", "the-right-password-42").status_code == 302
+
+
+def test_behind_a_proxy_logins_are_counted_per_client_and_forged_addresses_fall_back(db, settings):
+    """With API_NUM_PROXIES=1 the address the proxy saw counts; text that is no address
+    (not written by a proxy) falls back to the connecting one instead of failing."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    get_user_model().objects.create_superuser("editor", "e@example.org", "the-right-password-42")
+
+    def attempt(forwarded, password="guess"):
+        return Client(HTTP_X_FORWARDED_FOR=forwarded).post(
+            "/admin/login/?next=/admin/", {"username": "editor", "password": password}
+        )
+
+    # Five failures from one client behind the proxy lock that client out...
+    assert [attempt("203.0.113.7").status_code for _ in range(5)] == [200] * 4 + [429]
+    # ...but not the real editor, who comes through the same proxy from elsewhere.
+    assert attempt("198.51.100.2", "the-right-password-42").status_code == 302
+    # Garbage in the header is no address: counted against the proxy's own, never a 500.
+    statuses = [attempt(f"garbage-{n}").status_code for n in range(5)]
+    assert statuses == [200] * 4 + [429]

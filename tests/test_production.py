@@ -40,7 +40,7 @@ def relay(scratch):
         return
     relay = Relay(scratch.host_port)
     yield relay
-    relay.cut()
+    relay.close()
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +115,10 @@ def test_static_files_are_served_compressed_by_the_app(server):
     )
     assert status == 200 and headers["Content-Type"].startswith("text/css")
     assert body
+    # Answered before the policy middleware, static files carry a policy of their own.
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
     # Browsers ask for /favicon.ico where a page names no icon (the admin's).
     status, headers, _, _ = fetch(server + "/favicon.ico")
     assert status == 301 and headers["Location"] == "/static/tracker/favicon.svg"
@@ -164,7 +168,7 @@ def test_postgresql_going_away_answers_503_fast_and_recovers_by_itself(server, r
             assert headers["Content-Type"].startswith(kind)
             assert headers["Retry-After"] == "10"
             assert b"Traceback" not in body
-            # Connection refused is answered at once; DATABASE_CONNECT_TIMEOUT (2 s here)
+            # A dropped connection is answered at once; DATABASE_CONNECT_TIMEOUT (2 s here)
             # bounds an unreachable host.
             assert seconds < 5, f"{path} took {seconds:.1f}s to fail"
         status, _, body, _ = fetch(server + "/health/", https=False)

@@ -1,10 +1,8 @@
 """
-ASGI config for tracker project.
-
-It exposes the ASGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/asgi/
+The ASGI application, for servers that speak ASGI (the product is served by gunicorn through
+tracker.wsgi; see the README). Like tracker.wsgi, loading it marks the process as a web
+server, whose PostgreSQL connections stop any query that runs longer than
+DATABASE_WEB_STATEMENT_TIMEOUT (tracker.settings).
 """
 
 import os
@@ -12,5 +10,6 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+os.environ["TRACKER_WEB_PROCESS"] = "1"
 
 application = get_asgi_application()

@@ -14,8 +14,10 @@ bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2)
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS") or 2)
-# A worker stuck longer than this is killed and replaced; the database stops a web request's
-# query after DATABASE_WEB_STATEMENT_TIMEOUT (10 s) first, so this is a last resort.
+# A worker whose main loop stops answering for this long is killed and replaced. With gthread
+# workers that loop runs beside the request threads, so this does not bound one slow request:
+# the database bounds queries (DATABASE_WEB_STATEMENT_TIMEOUT, 10 s; dead connections are
+# found by TCP keepalives), and the proxy in front should bound the rest with its read timeout.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 graceful_timeout = 30
 keepalive = 5

@@ -1,5 +1,7 @@
 """Staff logins: who is asking (for lockouts, as for API rate limits), and the login form."""
 
+import ipaddress
+
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.validators import MaxLengthValidator
@@ -16,7 +18,13 @@ def client_ip(request) -> str:
     if proxies and forwarded:
         addresses = [a.strip() for a in forwarded.split(",") if a.strip()]
         if addresses:
-            return addresses[-min(proxies, len(addresses))]
+            chosen = addresses[-min(proxies, len(addresses))]
+            # Only an address counts: anything else there was not written by a proxy (and
+            # the lockout's records keep addresses in an address column).
+            try:
+                return str(ipaddress.ip_address(chosen))
+            except ValueError:
+                pass
     return remote
 
 

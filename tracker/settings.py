@@ -110,8 +110,16 @@ def env_database(name: str, default: str) -> dict:
             timeout = env_int("DATABASE_WEB_STATEMENT_TIMEOUT", 10_000, minimum=1)
             flags += f" -c statement_timeout={timeout}"
         options["options"] = flags.strip()
-        # When PostgreSQL is unreachable a request fails within seconds instead of hanging.
+        # When PostgreSQL is unreachable a request fails within seconds instead of hanging:
+        # connecting gives up after DATABASE_CONNECT_TIMEOUT, and a connection whose server
+        # vanished without closing it (a host powered off, a network cut) is found dead by TCP
+        # keepalives and tcp_user_timeout within about ten seconds, not the kernel's minutes.
         options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1))
+        options.setdefault("keepalives", 1)
+        options.setdefault("keepalives_idle", 5)
+        options.setdefault("keepalives_interval", 2)
+        options.setdefault("keepalives_count", 3)
+        options.setdefault("tcp_user_timeout", 10_000)
     return config
 
 
@@ -227,6 +235,18 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = not STATIC_ROOT.exists()
+
+
+# Static files are answered before the middleware that sets the policy headers: give them
+# their own (nothing there needs to run anything or be framed).
+def _static_file_headers(headers, path: str, url: str) -> None:
+    headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+    )
+    headers["X-Frame-Options"] = "DENY"
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = _static_file_headers
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", "").strip() or BASE_DIR / "media")
 
@@ -359,6 +379,10 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A locked pair stays locked for the cool-off from its last counted failure; further attempts
+# during the lock do not extend it (else one guess every 14 minutes would lock a user out
+# for good).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # The client address is found as for the API's rate limit (API_NUM_PROXIES).
 AXES_CLIENT_IP_CALLABLE = "tracker.security.client_ip"
