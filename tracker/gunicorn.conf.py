@@ -2,7 +2,8 @@
 gunicorn settings for production (`make serve`, or `gunicorn -c tracker/gunicorn.conf.py`).
 
 Every value can be changed from the environment: PORT or GUNICORN_BIND, WEB_CONCURRENCY
-(worker processes), GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_MAX_REQUESTS (0: never
+(worker processes), GUNICORN_THREADS, GUNICORN_WORKER_CONNECTIONS, GUNICORN_TIMEOUT,
+GUNICORN_MAX_REQUESTS (0: never
 recycle workers), GUNICORN_ACCESS_LOG (a file, "-" for standard output, empty for none).
 """
 
@@ -14,6 +15,11 @@ bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2)
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS") or 2)
+# The most connections one worker holds at once (kept-alive ones included). Without a bound
+# (gunicorn's default is 1,000) the first worker to wake can take every kept-alive client
+# while the others idle: a load test with 50 such clients once had one worker of four
+# serving all of them. Beyond workers x this, new connections wait for a free one.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS") or 16)
 # A worker whose main loop stops answering for this long is killed and replaced. With gthread
 # workers that loop runs beside the request threads, so this does not bound one slow request:
 # the database bounds queries (DATABASE_WEB_STATEMENT_TIMEOUT, 10 s; dead connections are
