@@ -4,8 +4,8 @@ The portable export: every topic, organisation and statement in the import forma
 
 Exporting, importing the file into an empty database and exporting again gives the same file
 byte for byte (tests/test_export.py). Blank values are left out, as the importer reads a
-missing key as blank; records come in slug order and a statement's parts in their page order,
-so two exports of the same data are identical.
+missing key as blank. Records come in slug order, sorted in Python whatever the database's
+collation, and a statement's parts in their page order: the same records give the same file.
 
 What it does not hold: uploaded documents (files, kept in DJANGO_MEDIA_ROOT), staff accounts
 and tokens, edit history, and derived tables (counts and co-signing, rebuilt on import). A
@@ -23,7 +23,7 @@ import yaml
 from django.db import connection, transaction
 from django.db.models import Prefetch
 
-from organizations.models import FormerSlug, Organization, OtherName
+from organizations.models import Organization
 
 from . import partial_dates
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
@@ -58,7 +58,7 @@ def export_data() -> dict:
 def _export_data() -> dict:
     topics = [
         _compact({"slug": t.slug, "name": t.name, "description": t.description})
-        for t in Topic.objects.order_by("slug")
+        for t in Topic.objects.all()
     ]
     organizations = [
         _compact(
@@ -73,29 +73,19 @@ def _export_data() -> dict:
                 "city": org.city,
                 "founded_year": org.founded_year,
                 "notes": org.notes,
-                "other_names": [
-                    {"name": other.name, "kind": other.kind} for other in org.exported_names
-                ],
-                "former_slugs": [former.slug for former in org.exported_former_slugs],
+                "other_names": sorted(
+                    ({"name": other.name, "kind": other.kind} for other in org.other_names.all()),
+                    key=lambda other: (other["name"], other["kind"]),
+                ),
+                "former_slugs": sorted(former.slug for former in org.former_slugs.all()),
             }
         )
-        for org in Organization.objects.order_by("slug").prefetch_related(
-            Prefetch(
-                "other_names",
-                queryset=OtherName.objects.order_by("name", "kind"),
-                to_attr="exported_names",
-            ),
-            Prefetch(
-                "former_slugs",
-                queryset=FormerSlug.objects.order_by("slug"),
-                to_attr="exported_former_slugs",
-            ),
-        )
+        for org in Organization.objects.prefetch_related("other_names", "former_slugs")
     ]
     statements = [
         _statement(statement)
-        for statement in Statement.objects.order_by("slug").prefetch_related(
-            Prefetch("topics", queryset=Topic.objects.order_by("slug")),
+        for statement in Statement.objects.prefetch_related(
+            "topics",
             Prefetch(
                 "signatures",
                 queryset=Signature.objects.order_by("position", "id").select_related(
@@ -115,7 +105,16 @@ def _export_data() -> dict:
             ),
         )
     ]
-    return {"topics": topics, "organizations": organizations, "statements": statements}
+    # Sorted here, not by the database, whose collation may order text differently (SQLite
+    # and PostgreSQL do): the same records give the same file from any database.
+    return {
+        section: sorted(records, key=lambda record: record["slug"])
+        for section, records in (
+            ("topics", topics),
+            ("organizations", organizations),
+            ("statements", statements),
+        )
+    }
 
 
 def _statement(statement: Statement) -> dict:
@@ -143,7 +142,7 @@ def _statement(statement: Statement) -> dict:
             "published_at": statement.published_at.isoformat() if statement.published_at else None,
             "retraction_note": statement.retraction_note,
             "notes": statement.notes,
-            "topics": [topic.slug for topic in statement.topics.all()],
+            "topics": sorted(topic.slug for topic in statement.topics.all()),
             "signatures": [
                 _compact(
                     {

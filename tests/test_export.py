@@ -161,6 +161,22 @@ def test_export_import_export_is_identical(seeded, tmp_path, suffix):
     assert Statement.objects.get(slug="a-draft").status == Statement.Status.DRAFT
 
 
+def test_the_export_moves_to_another_database_unchanged(seeded, tmp_path):
+    """Exported here (SQLite or PostgreSQL), imported into a new SQLite file by the commands,
+    exported there: the same file."""
+    from .production import base_env, manage
+
+    _rich_data(seeded)
+    here = tmp_path / "here.yaml"
+    call_command("export_statements", str(here), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    env = base_env(f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}")
+    manage("migrate", "--noinput", env=env)
+    manage("import_statements", str(here), env=env)
+    elsewhere = tmp_path / "elsewhere.yaml"
+    manage("export_statements", str(elsewhere), env=env)
+    assert elsewhere.read_text(encoding="utf-8") == here.read_text(encoding="utf-8")
+
+
 def test_the_export_is_valid_yaml_and_json_holding_every_section(seeded, tmp_path):
     call_command("export_statements", str(tmp_path / "e.yaml"), stdout=open("/dev/null", "w"))  # noqa: SIM115
     call_command("export_statements", str(tmp_path / "e.json"), stdout=open("/dev/null", "w"))  # noqa: SIM115
