@@ -46,12 +46,53 @@ def test_a_database_failure_answers_503_with_retry_after_and_no_trace(seeded, pa
     assert response["Content-Type"].startswith(kind)
     assert response["Retry-After"] == "10"
     assert "no-store" in response["Cache-Control"]
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     body = response.content.decode()
     assert "Traceback" not in body and "server closed" not in body
     if kind == "application/json":
         assert "briefly unavailable" in json.loads(body)["detail"]
     else:
         assert "Briefly unavailable" in body
+
+
+def test_a_database_failure_while_a_session_is_saved_keeps_the_policy_headers(db):
+    """
+    The session is written after the view, by middleware. When that write fails, Django
+    answers 400 (it takes the session for deleted meanwhile); the answer still carries the
+    Content Security Policy and the framing refusal, and no trace.
+    """
+    client = Client(raise_request_exception=False)
+    client.get("/admin/login/")  # a CSRF cookie; no session yet
+    session = client.session  # a session to be saved at the end of the next request
+    session["noted"] = True
+    session.save()
+
+    def session_table_gone(execute, sql, params, many, context):
+        if "django_session" in sql and sql.lstrip().upper().startswith(("UPDATE", "INSERT")):
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    def touch_session(request):
+        request.session["touched"] = True
+
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    original = SessionMiddleware.process_request
+
+    def process_request(self, request):
+        original(self, request)
+        touch_session(request)
+
+    SessionMiddleware.process_request = process_request
+    try:
+        with connection.execute_wrapper(session_table_gone):
+            response = client.get("/statements/")
+    finally:
+        SessionMiddleware.process_request = original
+    assert response.status_code == 400
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert "Traceback" not in response.content.decode()
 
 
 def test_the_health_check_says_when_the_database_is_unreachable(db):

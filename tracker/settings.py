@@ -171,6 +171,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything that can answer early or fail (a NUL byte refused, the database gone
+    # while a session is saved), so that every answer carries the policy headers.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "tracker.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -179,8 +183,6 @@ MIDDLEWARE = [
     # Records the signed-in user on every history entry a request makes.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     # Turns an admin login lockout into a 429 page (django-axes); last but the cache.
     "axes.middleware.AxesMiddleware",
     # An ETag on every page, and 304 Not Modified when the client already has it.
