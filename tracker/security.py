@@ -2,30 +2,22 @@
 
 import ipaddress
 
-from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.validators import MaxLengthValidator
+from rest_framework.throttling import BaseThrottle
 
 
 def client_ip(request) -> str:
     """
-    The connecting address, or with API_NUM_PROXIES proxies in front, the address the
-    outermost of them saw (the same rule as the API's rate limit, so one setting covers both).
+    The client as the API's rate limit sees it (DRF's rule, API_NUM_PROXIES), so that one
+    setting covers both; but only an address counts: other text in X-Forwarded-For was not
+    written by a proxy (and the lockout keeps addresses in an address column).
     """
-    remote = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        addresses = [a.strip() for a in forwarded.split(",") if a.strip()]
-        if addresses:
-            chosen = addresses[-min(proxies, len(addresses))]
-            # Only an address counts: anything else there was not written by a proxy (and
-            # the lockout's records keep addresses in an address column).
-            try:
-                return str(ipaddress.ip_address(chosen))
-            except ValueError:
-                pass
-    return remote
+    ident = BaseThrottle().get_ident(request)
+    try:
+        return str(ipaddress.ip_address(ident))
+    except ValueError:
+        return request.META.get("REMOTE_ADDR", "")
 
 
 class StaffLoginForm(AdminAuthenticationForm):

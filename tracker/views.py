@@ -3,6 +3,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from tracker.api import RETRY_AFTER_SECONDS
+
 
 @never_cache
 @require_safe
@@ -16,6 +18,6 @@ def health(request):
             cursor.execute("SELECT 1")
     except DatabaseError:
         response = JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
-        response["Retry-After"] = "10"
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     return JsonResponse({"status": "ok", "database": "ok"})
