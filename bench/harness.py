@@ -332,11 +332,16 @@ def fetch(url: str) -> tuple[int, dict, bytes]:
 
 
 @contextmanager
-def serve(app: str, chdir: Path, env: dict, args, log_path: Path):
-    """gunicorn serving `app` on a free port of 127.0.0.1, until the block ends."""
+def serve(app: str, chdir: Path, env: dict, args, log_path: Path, config: Path | None = None):
+    """
+    gunicorn serving `app` on a free port of 127.0.0.1, until the block ends: (its address,
+    its master process). With `config`, that configuration file first (the flags below
+    override it).
+    """
     port = free_port()
     command = [
         str(BIN / "gunicorn"),
+        *([f"--config={config}"] if config else []),
         f"--bind=127.0.0.1:{port}",
         f"--workers={args.workers}",
         "--worker-class=gthread",
@@ -360,7 +365,7 @@ def serve(app: str, chdir: Path, env: dict, args, log_path: Path):
                 if time.monotonic() > deadline:
                     raise BenchError(f"gunicorn ({app}) did not answer; see {log_path}") from None
                 time.sleep(0.2)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:
@@ -476,16 +481,16 @@ def run_size(size: Size, name: str, args, failures: list[str]) -> dict:
             failures.append(f"{endpoint['path']} answered {counted['status']} in-process")
     log_path = Path(args.logs) / f"gunicorn-{size.name}.log"
     log(f"{name}: the product under gunicorn (log: {log_path})")
-    with serve("tracker.wsgi:application", ROOT, env, args, log_path) as base:
+    with serve("tracker.wsgi:application", ROOT, env, args, log_path) as (base, _):
         for endpoint in endpoints:
             endpoint.update(measure(base, endpoint["path"], args, failures, "app"))
     log(f"{name}: the product under gunicorn, without kept answers (RESPONSE_CACHE=0)")
     with serve("tracker.wsgi:application", ROOT, {**env, "RESPONSE_CACHE": "0"}, args,
-               log_path) as base:  # fmt: skip
+               log_path) as (base, _):  # fmt: skip
         for endpoint in endpoints:
             endpoint["uncached"] = measure(base, endpoint["path"], args, failures, "uncached")
     log(f"{name}: the floor under gunicorn")
-    with serve("floor:application", BENCH, env, args, log_path) as base:
+    with serve("floor:application", BENCH, env, args, log_path) as (base, _):
         for endpoint in endpoints:
             if endpoint["api"]:
                 endpoint["floor"] = measure(base, endpoint["path"], args, failures, "floor")

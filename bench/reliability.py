@@ -281,41 +281,24 @@ def main() -> int:
     url = harness.database_url(args.postgres, name)
     mix = addresses(url, random.Random(7))
 
-    port = harness.free_port()
     env = harness.django_env(url)
     env.update(
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY=str(args.workers),
-        GUNICORN_THREADS=str(args.threads),
         # No recycling of workers during the run: a leak would show in their memory.
         GUNICORN_MAX_REQUESTS="0",
         GUNICORN_ACCESS_LOG="",
         DATABASE_CONNECT_TIMEOUT="2",
     )
     log_path = Path(f"/tmp/reliability-{args.mode}.log")
-    with log_path.open("wb") as output:
-        server = subprocess.Popen(
-            [str(harness.BIN / "gunicorn"), "--config", "tracker/gunicorn.conf.py"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if harness.fetch(f"http://127.0.0.1:{port}/health/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise harness.BenchError(f"gunicorn did not start; see {log_path}")
-            time.sleep(0.2)
+    config = ROOT / "tracker" / "gunicorn.conf.py"  # as `make serve` runs it
+    with harness.serve("tracker.wsgi:application", ROOT, env, args, log_path, config=config) as (
+        base,
+        server,
+    ):
         harness.log(
             f"{args.mode}: {args.clients} clients for {args.seconds:.0f} s over {len(mix)} "
             f"addresses; gunicorn {args.workers}x{args.threads} (log: {log_path})"
         )
+        port = int(base.rsplit(":", 1)[1])
         recorder = Recorder()
         memory: dict = {}
         events: dict = {}
@@ -352,12 +335,6 @@ def main() -> int:
             "server_alive_at_end": server.poll() is None,
             "date": time.strftime("%Y-%m-%d"),
         }
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
     result["problems"] = verdict(result, args.mode)
     out = Path(args.out or ROOT / "bench" / f"reliability-{args.mode}.json")
     out.write_text(json.dumps(result, indent=2) + "\n")
