@@ -375,6 +375,9 @@ class MediaContact(models.Model):
         return ", ".join(part for part in (who, self.email, self.phone) if part)
 
 
+UNNAMED_OUTLET = "Unnamed outlet"
+
+
 class CoverageLink(models.Model):
     class Kind(models.TextChoices):
         NEWS = "news", "News report"
@@ -389,7 +392,12 @@ class CoverageLink(models.Model):
         DAY = partial_dates.DAY, "Day"
 
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="coverage")
-    outlet = models.CharField(max_length=200, help_text="Who published it, e.g. “Politico”.")
+    outlet = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who published it, as the source prints it, e.g. “Politico”. Leave blank "
+        "when the source does not name it; never name it from memory.",
+    )
     headline = models.CharField(max_length=500, blank=True, help_text="Leave blank if unknown.")
     url = models.URLField(
         "URL", max_length=1000, blank=True, help_text="Leave blank if unknown; never guess."
@@ -438,7 +446,12 @@ class CoverageLink(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.outlet}: {self.headline}" if self.headline else self.outlet
+        return f"{self.outlet_display}: {self.headline}" if self.headline else self.outlet_display
+
+    @property
+    def outlet_display(self) -> str:
+        """The outlet as printed, or a plain note that the source does not name it."""
+        return self.outlet or UNNAMED_OUTLET
 
     @property
     def date_text(self) -> str:

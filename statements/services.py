@@ -595,7 +595,7 @@ def _import_statement(writer: Writer, record: Record):
             (
                 item,
                 {
-                    "outlet": item.text("outlet", required=True),
+                    "outlet": item.text("outlet"),
                     "headline": item.text("headline"),
                     "url": item.text("url"),
                     "date": date,

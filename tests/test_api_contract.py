@@ -254,7 +254,7 @@ def test_the_joint_statement_in_detail(api, seeded):
                 "first_reported": False,
             },
             {
-                "outlet": "Jerusalem Post",
+                "outlet": "",
                 "headline": "",
                 "url": "",
                 "date": "",
@@ -262,7 +262,7 @@ def test_the_joint_statement_in_detail(api, seeded):
                 "first_reported": False,
             },
             {
-                "outlet": "ARY News",
+                "outlet": "",
                 "headline": "Gaza peacekeeping plan faces setback as Azerbaijan says no to US",
                 "url": "",
                 "date": "",
@@ -270,7 +270,7 @@ def test_the_joint_statement_in_detail(api, seeded):
                 "first_reported": False,
             },
             {
-                "outlet": "Ynet",
+                "outlet": "Ynet News",
                 "headline": "Azerbaijan won't send soldiers to Gaza peacekeeping "
                 "force: 'Palestine did not protect us'",
                 "url": "",

@@ -207,12 +207,14 @@ def test_a_topic_used_only_by_drafts_is_not_public(client, draft):
 
 def test_only_web_addresses_become_links(client, seeded):
     statement = Statement.objects.get(slug=JOINT)
-    statement.coverage.filter(outlet="Ynet").update(url="javascript:alert(document.domain)")
+    statement.coverage.filter(outlet="Ynet News").update(url="javascript:alert(document.domain)")
     Organization.objects.filter(slug=ANCA).update(website="javascript:alert(1)")
-    statement.coverage.filter(outlet="ARY News").update(url="https://example.org/ary")
+    statement.coverage.filter(headline__startswith="Gaza peacekeeping plan").update(
+        url="https://example.org/baku"
+    )
     html = text(client, f"/statements/{JOINT}/") + text(client, f"/organizations/{ANCA}/")
     assert "javascript:" not in html
-    assert 'href="https://example.org/ary"' in html
+    assert 'href="https://example.org/baku"' in html
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """The product ships with the real 12 November 2025 case, exactly as the sources print it."""
 
 import datetime
+import re
 
 import pytest
 
@@ -100,9 +101,9 @@ def test_coverage_invents_no_url_or_date_and_politico_reported_first(joint):
         ("Politico's National Security Daily", "news", True, "", ""),
         ("Armenian National Committee of America", "press_release", False, "", ""),
         ("Churches for Middle East Peace", "press_release", False, "", "2025-11-12"),
-        ("Jerusalem Post", "op_ed", False, "", ""),
-        ("ARY News", "follow_up", False, "", ""),
-        ("Ynet", "follow_up", False, "", ""),
+        ("", "op_ed", False, "", ""),  # the op-ed's text names no outlet
+        ("", "follow_up", False, "", ""),  # nor does the report datelined "BAKU (Web Desk)"
+        ("Ynet News", "follow_up", False, "", ""),
     ]
 
 
@@ -134,3 +135,16 @@ def test_seeded_counts(seeded):
     assert (
         Organization.objects.with_public_statement_count().get(acronym="CMEP").statement_count == 5
     )
+
+
+def test_coverage_whose_text_names_no_outlet_is_shown_as_unnamed(client, joint):
+    html = client.get(f"/statements/{JOINT}/").content.decode()
+    coverage = " ".join(re.sub(r"<[^>]+>", " ", html[html.index("<h2>Coverage") :]).split())
+    assert "Untitled — Unnamed outlet · Op-ed" in coverage
+    assert (
+        "Gaza peacekeeping plan faces setback as Azerbaijan says no to US — Unnamed outlet · "
+        "Follow-up" in coverage
+    )
+    assert "Jerusalem Post" not in html and "ARY News" not in html
+    baku = joint.coverage.get(headline__startswith="Gaza peacekeeping plan")
+    assert str(baku) == f"Unnamed outlet: {baku.headline}"  # as staff pick a quote's source
