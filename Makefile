@@ -51,8 +51,9 @@ check-test-tools: check-python
 	  if [ '$(CHROMIUM)' = '$(APT_CHROMIUM)' ] && [ "$$(id -u 2>/dev/null)" = 0 ] \
 	     && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian's chromium package for the browser tests"; \
-	    apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; } \
-	      || { echo "apt-get could not install chromium." >&2; missing=1; }; \
+	    apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
+	    [ -x '$(CHROMIUM)' ] || { echo "apt-get could not install Debian's chromium package" \
+	      "(see above); install it, then run make test again" >&2; missing=1; }; \
 	  elif [ '$(CHROMIUM)' = '$(APT_CHROMIUM)' ]; then \
 	    echo "make test needs Debian's chromium package (for the browser tests) at" \
 	      "$(CHROMIUM): run 'sudo apt-get install chromium', or run make test as root," \
