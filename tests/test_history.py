@@ -344,3 +344,38 @@ def test_a_superuser_restores_a_signature_removed_from_the_statement_form(staff_
         signature.organization_id,
         signature.position,
     )
+
+
+def test_a_superuser_restores_a_deleted_organisation_with_its_names_and_old_slugs(
+    staff_client, seeded
+):
+    from organizations.models import FormerSlug, OtherName
+
+    from . import factories
+
+    org = factories.organization(name="Peace Now Network", slug="peace-now-network")
+    OtherName.objects.create(organization=org, name="PNN", kind="acronym")
+    FormerSlug.objects.create(organization=org, slug="pnn-old")
+    delete_in_admin(staff_client, org)
+    assert not OtherName.objects.filter(name="PNN").exists()
+
+    staff_client.post(last_version_url(Organization, org.pk), {})
+
+    org = Organization.objects.get(pk=org.pk)
+    assert list(org.other_names.values_list("name", "kind")) == [("PNN", "acronym")]
+    assert list(org.former_slugs.values_list("slug", flat=True)) == ["pnn-old"]
+
+
+def test_a_signature_is_not_restored_over_one_made_since(staff_client, statement):
+    signature = statement.signatures.get(position=3)
+    delete_in_admin(staff_client, signature)
+    again = Signature.objects.create(
+        statement=statement, organization=signature.organization, position=30
+    )
+
+    response = staff_client.post(last_version_url(Signature, signature.pk), {}, follow=True)
+
+    message = " ".join(str(m) for m in response.context["messages"])
+    assert "This organisation has already signed this statement." in message
+    assert "Nothing was restored." in message
+    assert list(statement.signatures.filter(organization=signature.organization)) == [again]

@@ -16,6 +16,7 @@ nothing and says why. Restoring is a superuser's act, as deleting is (the admin 
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, models, router, transaction
@@ -163,7 +164,13 @@ def restore_plan(*, model, object_id) -> RestorePlan:
         part_reason = _part_reason(model, object_id, match["stamp"])
         found = 0
         for part_model in _restorable_models():
-            for record in _history(part_model).filter(history_change_reason=part_reason):
+            # Marked between the stamp and the deletion: the date range keeps to the index.
+            marked = _history(part_model).filter(
+                history_date__gte=datetime.fromisoformat(match["stamp"]),
+                history_date__lte=deletion.history_date,
+                history_change_reason=part_reason,
+            )
+            for record in marked:
                 found += 1
                 if record.history_type == "-":
                     plan.rows.append(record.instance)
@@ -239,23 +246,37 @@ def _in_dependency_order(rows: list) -> list:
 def _check(plan: RestorePlan):
     """Everything each row refers to exists or is restored with it; nothing is in its way."""
     restoring = {(type(row), row.pk) for row in plan.rows}
+    # One query per model: rows in the way, and rows referred to.
+    wanted = defaultdict(set)  # model: ids that must exist
+    taken = defaultdict(set)  # model: ids that must not
+    for row in plan.rows:
+        taken[type(row)].add(row.pk)
+        for relation_field in row._meta.concrete_fields:
+            value = getattr(row, relation_field.attname) if relation_field.is_relation else None
+            if value is not None and (relation_field.related_model, value) not in restoring:
+                wanted[relation_field.related_model].add(value)
+    existing = {
+        model: set(
+            model._meta.base_manager.filter(pk__in=wanted[model] | taken[model]).values_list(
+                "pk", flat=True
+            )
+        )
+        for model in {*wanted, *taken}
+    }
     for row in plan.rows:
         what = f"Its {_label(row)}" if row is not plan.rows[0] else "It"
-        if type(row).objects.filter(pk=row.pk).exists():
+        if row.pk in existing[type(row)]:
             raise ValidationError(f"{what} exists again: it cannot be restored twice.")
         for relation_field in row._meta.concrete_fields:
-            if not relation_field.is_relation:
+            value = getattr(row, relation_field.attname) if relation_field.is_relation else None
+            target = relation_field.related_model if relation_field.is_relation else None
+            if value is None or (target, value) in restoring or value in existing[target]:
                 continue
-            value = getattr(row, relation_field.attname)
-            target = relation_field.related_model
-            if value is None or (target, value) in restoring:
-                continue
-            if not target._meta.default_manager.filter(pk=value).exists():
-                raise ValidationError(
-                    f"{what} refers to the {target._meta.verbose_name} #{value} "
-                    f"({relation_field.verbose_name}), which no longer exists: restore that "
-                    "first. Nothing was restored."
-                )
+            raise ValidationError(
+                f"{what} refers to the {target._meta.verbose_name} #{value} "
+                f"({relation_field.verbose_name}), which no longer exists: restore that "
+                "first. Nothing was restored."
+            )
     first = plan.rows[0]
     for m2m_name, ids in plan.topics:
         target = first._meta.get_field(m2m_name).related_model
