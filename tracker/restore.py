@@ -106,7 +106,7 @@ class RestorePlan:
     rows: list = field(default_factory=list)  # model instances to re-create, in order
     reattach: list = field(default_factory=list)  # (live row, field name, value)
     relink: list = field(default_factory=list)  # (live row, m2m field name, [ids])
-    topics: list = field(default_factory=list)  # m2m of the record itself: (field, [ids])
+    links: list = field(default_factory=list)  # the record's own many-to-many: (field, [ids])
 
     def counts(self) -> list[str]:
         """What goes with it, e.g. "18 signatures", for staff."""
@@ -151,14 +151,15 @@ def restore_plan(*, model, object_id) -> RestorePlan:
         if last_kept is not None:
             target = m2m.related_model._meta.model_name
             ids = list(getattr(last_kept, m2m.name).values_list(f"{target}_id", flat=True))
-            plan.topics.append((m2m.name, ids))
+            plan.links.append((m2m.name, ids))
 
     match = _DELETED.match(reason)
     if match is None:
         if _goes_with_others(model):
             raise ValidationError(
-                f"This {name} was not deleted through the admin, so what was deleted with it "
-                "is not on record: it cannot be restored whole, and is not restored in part."
+                f"This {name}'s deletion did not record what was deleted with it (it was "
+                "deleted outside the admin, or before the admin recorded that), so it cannot be "
+                "restored whole, and is not restored in part."
             )
     else:
         part_reason = _part_reason(model, object_id, match["stamp"])
@@ -278,7 +279,7 @@ def _check(plan: RestorePlan):
                 "first. Nothing was restored."
             )
     first = plan.rows[0]
-    for m2m_name, ids in plan.topics:
+    for m2m_name, ids in plan.links:
         target = first._meta.get_field(m2m_name).related_model
         missing = set(ids) - set(target.objects.filter(pk__in=ids).values_list("pk", flat=True))
         if missing:
@@ -312,7 +313,7 @@ def restore_deleted(*, model, object_id, user=None) -> RestorePlan:
                     "a record made since. Nothing was restored."
                 ) from None
         first = plan.rows[0]
-        for m2m_name, ids in plan.topics:
+        for m2m_name, ids in plan.links:
             getattr(first, m2m_name).set(ids)
         for row, attname, value in plan.reattach:
             setattr(row, attname, value)
