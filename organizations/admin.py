@@ -211,7 +211,7 @@ def merge_url(a: int, b: int) -> str:
 
 @admin.register(OtherName)
 class OtherNameAdmin(ModelAdmin):
-    list_display = ["name", "kind", "organization"]
+    list_display = ["name", "kind", "organization", "withheld_until"]
     list_filter = ["kind"]
     list_select_related = ["organization", "withheld_until"]
     search_fields = ["name", "organization__name"]
