@@ -11,7 +11,7 @@ from django.utils.html import format_html_join
 from tracker.admin_tools import InlineFormSet, ModelAdmin, TabularInline, valid_key
 
 from .duplicates import find_duplicates
-from .merge import merge_organizations, parts_count, shared_statements
+from .merge import known_only_from_drafts, merge_organizations, parts_count, shared_statements
 from .models import FormerSlug, Organization, OtherName, normalize_name
 
 SHARED_SHOWN = 20
@@ -35,6 +35,11 @@ class OtherNameInline(TabularInline):
     formset = OtherNameFormSet
     extra = 1
     verbose_name_plural = "other names (acronyms, former names, spellings as printed)"
+    fields = ["name", "kind", "withheld_until"]
+    readonly_fields = ["withheld_until"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("withheld_until")
 
 
 @admin.register(Organization)
@@ -150,10 +155,16 @@ class OrganizationAdmin(ModelAdmin):
             org.parts = parts_count(org)
             org.names = list(org.other_names.all())
             org.slugs = list(org.former_slugs.values_list("slug", flat=True))
+            org.draft_only = known_only_from_drafts(org)
             sides.append(org)
         shared = shared_statements(a, b).order_by("-issued_on", "-pk")
-        # By default keep the record with more signatures, or else the older one.
-        keep_a = (a.parts["signatures"], -a.pk) >= (b.parts["signatures"], -b.pk)
+        # By default keep the public record, then the one with more signatures, or else the
+        # older one. A record known only from drafts cannot be kept over a public one.
+        keep_a = (not a.draft_only, a.parts["signatures"], -a.pk) >= (
+            not b.draft_only,
+            b.parts["signatures"],
+            -b.pk,
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -200,11 +211,11 @@ def merge_url(a: int, b: int) -> str:
 
 @admin.register(OtherName)
 class OtherNameAdmin(ModelAdmin):
-    list_display = ["name", "kind", "organization"]
+    list_display = ["name", "kind", "organization", "withheld_until"]
     list_filter = ["kind"]
-    list_select_related = ["organization"]
+    list_select_related = ["organization", "withheld_until"]
     search_fields = ["name", "organization__name"]
-    autocomplete_fields = ["organization"]
+    autocomplete_fields = ["organization", "withheld_until"]
 
 
 @admin.register(FormerSlug)

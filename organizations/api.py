@@ -1,6 +1,6 @@
 from urllib.parse import urlencode
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -11,7 +11,7 @@ from statements.models import Signature, Statement
 from tracker.api import FORMAT_PARAMETER, ReadOnlyViewSet, slug_example
 
 from .filters import OrganizationFilter, PositionsFilter
-from .models import Organization, cosigner_rows
+from .models import Organization, OtherName, cosigner_rows
 from .serializers import (
     CosignerSerializer,
     OrganizationDetailSerializer,
@@ -81,7 +81,7 @@ class OrganizationViewSet(ReadOnlyViewSet):
                 ),
                 first_signed_on=Min("signatures__statement__issued_on", filter=PUBLIC_SIGNATURE),
                 last_signed_on=Max("signatures__statement__issued_on", filter=PUBLIC_SIGNATURE),
-            ).prefetch_related("other_names")
+            ).prefetch_related(Prefetch("other_names", queryset=OtherName.objects.public()))
         return queryset
 
     def handle_exception(self, exc):

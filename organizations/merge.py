@@ -5,14 +5,20 @@ The kept record receives everything the other one had: its signatures, other nam
 contacts, quotes and former slugs. The other record's name, acronym and slug are recorded on
 the kept one (as a former name, an acronym and a former slug that redirects), blank details of
 the kept record are filled from the other, and the other record is deleted. Every row written
-carries the reason "Merged “X” into “Y”" in its history. An organisation known only from
-draft statements leaves no public trace: its name, acronym and slug are not recorded.
+carries the reason "Merged “X” into “Y”" in its history.
+
+An organisation known only from draft statements leaves no public trace until the draft is
+published: its signatures move as any others, but its name, acronym and other names are kept
+for matching as names withheld until that draft is published (OtherName.withheld_until), its
+public details (website, description, place...) are not copied into the kept record's but
+written into its staff notes, and its slug does not redirect. A record known only from drafts
+cannot be the one kept when the other is public: its own name would become public.
 
 Where both records signed the same statement, the kept record's signature stays, with the
 earlier of the two dates joined and the lead role if either was a lead sponsor (in the lead's
 place in the printed list); if only the other had withdrawn, its withdrawal is carried over.
-The other signature is deleted, and the name it was printed under (on a public statement) is
-recorded as a variant name of the kept record.
+The other signature is deleted, and the name it was printed under is recorded as a variant
+name of the kept record (withheld until the statement is published, if it is a draft).
 """
 
 from dataclasses import dataclass, field
@@ -44,6 +50,10 @@ class MergeReport:
     quotes_moved: int = 0
     former_slugs: list[str] = field(default_factory=list)  # all now redirecting to `kept`
     filled: list[str] = field(default_factory=list)  # fields of `kept` filled from the other
+    # Names kept staff-only until the draft they are known from is published.
+    withheld_names: list[str] = field(default_factory=list)
+    # Public details of a record known only from drafts, written into the staff notes instead.
+    noted: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         counts = [
@@ -55,7 +65,15 @@ class MergeReport:
             (self.quotes_moved, "quote(s) moved"),
         ]
         parts = [f"{count} {what}" for count, what in counts if count]
-        parts.append(f"its old address “{self.merged_slug}” now redirects here")
+        if self.withheld_names:
+            parts.append(
+                f"{len(self.withheld_names)} name(s) known only from drafts stay hidden from the "
+                "public until the draft is published"
+            )
+        if self.noted:
+            parts.append(f"its {', '.join(self.noted)} went into the staff notes, not public")
+        if self.merged_slug in self.former_slugs:
+            parts.append(f"its old address “{self.merged_slug}” now redirects here")
         return f"Merged “{self.merged_name}” into “{self.kept.name}”: " + "; ".join(parts) + "."
 
 
@@ -68,6 +86,25 @@ def merge_reason(*, keep: Organization, other: Organization) -> str:
 def shared_statements(a: Organization, b: Organization):
     """The statements both organisations signed."""
     return Statement.objects.filter(signatures__organization=a).filter(signatures__organization=b)
+
+
+def known_only_from_drafts(organization: Organization) -> bool:
+    """Whether every statement `organization` signed is a draft (and it signed one)."""
+    return (
+        organization.public_statement_count == 0
+        and Signature.objects.filter(organization=organization).exists()
+    )
+
+
+def withheld_draft(organization: Organization) -> Statement | None:
+    """
+    For an organisation known only from drafts, the draft it was first entered on: its names
+    stay off public pages until that statement is published. None for any other organisation.
+    """
+    if not known_only_from_drafts(organization):
+        return None
+    first = Signature.objects.filter(organization=organization).order_by("pk").first()
+    return first.statement
 
 
 def parts_count(organization: Organization) -> dict[str, int]:
@@ -111,7 +148,13 @@ def merge_organizations(*, keep: Organization, other: Organization) -> MergeRepo
                 "One of the two organisations no longer exists: it may have just been merged "
                 "or deleted."
             )
-        return _Merge(locked[keep.pk], locked[other.pk]).run()
+        keep, other = locked[keep.pk], locked[other.pk]
+        if known_only_from_drafts(keep) and other.public_statement_count > 0:
+            raise ValidationError(
+                f"“{keep.name}” is known only from drafts: keep “{other.name}” instead, or its "
+                "name would become public before the draft is published."
+            )
+        return _Merge(keep, other).run()
 
 
 class _Merge:
@@ -126,18 +169,15 @@ class _Merge:
 
     def run(self) -> MergeReport:
         # An organisation known only from drafts must not become public through the merge:
-        # its name and address would tell of an unpublished statement.
-        was_public = not (
-            self.other.public_statement_count == 0
-            and Signature.objects.filter(organization=self.other).exists()
-        )
+        # its names, details and address would tell of an unpublished statement.
+        self.draft = withheld_draft(self.other)
+        was_public = self.draft is None
         printed_names = self.move_signatures()
         self.move_other_names()
-        if was_public:
-            self.add_name(self.other.name, OtherName.Kind.FORMER)
-            self.add_name(self.other.acronym, OtherName.Kind.ACRONYM)
-        for name in printed_names:
-            self.add_name(name, OtherName.Kind.VARIANT)
+        self.add_name(self.other.name, OtherName.Kind.FORMER, self.draft)
+        self.add_name(self.other.acronym, OtherName.Kind.ACRONYM, self.draft)
+        for name, statement in printed_names:
+            self.add_name(name, OtherName.Kind.VARIANT, None if statement.is_public else statement)
         for model, counter in ((MediaContact, "media_contacts_moved"), (Quote, "quotes_moved")):
             for row in model.objects.filter(organization=self.other).order_by("pk"):
                 row.organization = self.keep
@@ -168,7 +208,7 @@ class _Merge:
         obj._change_reason = self.reason
         obj.delete()
 
-    def move_signatures(self) -> list[str]:
+    def move_signatures(self) -> list[tuple[str, Statement]]:
         """Move the other's signatures; returns the names it was printed under where both signed."""
         kept = {sig.statement_id: sig for sig in Signature.objects.filter(organization=self.keep)}
         printed_names = []
@@ -182,8 +222,9 @@ class _Merge:
                 self.save(signature)
                 self.report.signatures_moved += 1
                 continue
-            if signature.statement.is_public:  # a draft's printed names stay private
-                printed_names.append(signature.name_as_printed or self.other.name)
+            printed_names.append(
+                (signature.name_as_printed or self.other.name, signature.statement)
+            )
             self.delete(signature)
             mine.joined_on = min(mine.joined_on, signature.joined_on)
             if mine.withdrawn_on is None and signature.withdrawn_on is not None:
@@ -202,6 +243,8 @@ class _Merge:
             key = other_name.name.lower()
             if key not in self.taken_names:
                 other_name.organization = self.keep
+                if self.draft is not None and other_name.withheld_until_id is None:
+                    other_name.withheld_until = self.draft
                 try:
                     with transaction.atomic():
                         self.save(other_name)
@@ -210,28 +253,52 @@ class _Merge:
                 else:
                     self.taken_names.add(key)
                     self.report.other_names_moved += 1
+                    if other_name.withheld_until_id is not None:
+                        self.report.withheld_names.append(other_name.name)
                     continue
             self.report.other_names_dropped.append(other_name.name)
             self.delete(other_name)
 
-    def add_name(self, name: str, kind: str):
+    def add_name(self, name: str, kind: str, withheld_until: Statement | None):
         name = normalize_name(name)
         if not name or name.lower() in self.taken_names:
             return
+        other_name = OtherName(
+            organization=self.keep, name=name, kind=kind, withheld_until=withheld_until
+        )
         try:
             with transaction.atomic():
-                self.save(OtherName(organization=self.keep, name=name, kind=kind))
+                self.save(other_name)
         except IntegrityError:
             return
         self.taken_names.add(name.lower())
         self.report.other_names_added.append(name)
+        if withheld_until is not None:
+            self.report.withheld_names.append(name)
 
     def fill_blanks(self):
+        notes = []
         for name in FILLED_FIELDS:
             value = getattr(self.other, name)
-            if getattr(self.keep, name) in ("", None) and value not in ("", None):
+            if value in ("", None):
+                continue
+            if self.draft is not None:
+                # Public details, known only from a draft: for staff to copy once it is out.
+                label = Organization._meta.get_field(name).verbose_name
+                shown = self.other.get_kind_display() if name == "kind" else value
+                notes.append(f"{label}: {shown}")
+                self.report.noted.append(label)
+            elif getattr(self.keep, name) in ("", None):
                 setattr(self.keep, name, value)
                 self.report.filled.append(name)
+        if notes:
+            notes.insert(
+                0,
+                f"From “{self.other.name}” (merged into this record; known only from the draft "
+                f"“{self.draft.title}”, so not made public):",
+            )
         if self.other.notes:
-            note = f"From “{self.other.name}” (merged into this record): {self.other.notes}"
+            notes.append(f"From “{self.other.name}” (merged into this record): {self.other.notes}")
+        if notes:
+            note = "\n".join(notes)
             self.keep.notes = f"{self.keep.notes}\n\n{note}" if self.keep.notes else note

@@ -201,6 +201,19 @@ class Organization(models.Model):
             )
 
 
+class OtherNameQuerySet(models.QuerySet):
+    def public(self):
+        """
+        Names shown to anyone: all but those known only from a draft (`withheld_until`),
+        which stay staff-only, for matching, until that statement is published.
+        """
+        from statements.models import Statement
+
+        return self.filter(
+            Q(withheld_until__isnull=True) | Statement.public_filter("withheld_until__")
+        )
+
+
 class OtherName(models.Model):
     """Another name an organisation is known or printed by; drives matching of pasted lists."""
 
@@ -222,6 +235,20 @@ class OtherName(models.Model):
         default=Kind.VARIANT,
         help_text="Acronym (e.g. ANCA), a former name, or another spelling a source printed.",
     )
+    # Set by a merge for the names of a record known only from drafts: public pages, the
+    # API and search would otherwise tell of an unpublished statement. Deleting the draft
+    # deletes the names it alone vouched for.
+    withheld_until = models.ForeignKey(
+        "statements.Statement",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="withheld_names",
+        help_text="The draft this name is known only from: it stays off public pages, the API "
+        "and search until that statement is published. Blank: public.",
+    )
+
+    objects = OtherNameQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

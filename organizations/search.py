@@ -20,5 +20,5 @@ def search_organizations(queryset: QuerySet, text: str) -> QuerySet:
 
 
 def _by_name(text: str) -> Q:
-    other = OtherName.objects.filter(organization=OuterRef("pk"), name__icontains=text)
+    other = OtherName.objects.public().filter(organization=OuterRef("pk"), name__icontains=text)
     return Q(name__icontains=text) | Q(acronym__iexact=text) | Exists(other)

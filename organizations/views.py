@@ -2,7 +2,7 @@ import functools
 import math
 import string
 
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.db.models.functions import ExtractYear, Upper
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
@@ -11,7 +11,7 @@ from django.urls import reverse
 from statements.models import Signature, Statement
 from statements.views import page_of
 
-from .models import FormerSlug, Organization, cosigner_rows
+from .models import FormerSlug, Organization, OtherName, cosigner_rows
 from .search import search_organizations
 
 POSITIONS_SHOWN = 50
@@ -109,7 +109,9 @@ def timeline_svg(years: list[dict]) -> dict | None:
 @follows_former_slugs
 def organization_detail(request, slug):
     organization = get_object_or_404(
-        Organization.objects.public().with_public_statement_count().prefetch_related("other_names"),
+        Organization.objects.public()
+        .with_public_statement_count()
+        .prefetch_related(Prefetch("other_names", queryset=OtherName.objects.public())),
         slug=slug,
     )
     positions = Signature.objects.filter(

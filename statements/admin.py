@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 from django.urls import path
 from django.utils import timezone
 
+from organizations.models import Organization
 from tracker.admin_tools import (
     InlineFormSet,
     ModelAdmin,
@@ -235,7 +236,15 @@ class StatementAdmin(ModelAdmin):
                 )
                 parts += [(model._meta, record) for record in records]
         parts.sort(key=lambda item: item[1].history_date, reverse=True)
-        context = {"part_history": parts[:PART_HISTORY_LIMIT], **(extra_context or {})}
+        parts = parts[:PART_HISTORY_LIMIT]
+        # Labelled from the records alone (and one query for organisation names): the
+        # statement, or the organisation, may have been deleted since.
+        org_ids = {getattr(record, "organization_id", None) for _, record in parts}
+        names = dict(Organization.objects.filter(pk__in=org_ids - {None}).values_list("pk", "name"))
+        context = {
+            "part_history": [(meta, record, part_label(record, names)) for meta, record in parts],
+            **(extra_context or {}),
+        }
         return super().history_view(request, object_id, context)
 
     @admin.display(description="leads", ordering="_lead_count")
@@ -245,6 +254,19 @@ class StatementAdmin(ModelAdmin):
     @admin.display(description="signatories", ordering="_signatory_count")
     def signatory_count(self, obj):
         return obj._signatory_count
+
+
+def part_label(record, organization_names: dict[int, str]) -> str:
+    """A statement part's historical record, as staff know it."""
+    organization = organization_names.get(getattr(record, "organization_id", None), "")
+    if isinstance(record, Signature.history.model):
+        return record.name_as_printed or organization or f"#{record.organization_id}"
+    if isinstance(record, MediaContact.history.model):
+        who = record.name or organization
+        return ", ".join(part for part in (who, record.email, record.phone) if part)
+    if isinstance(record, CoverageLink.history.model):
+        return " — ".join(part for part in (record.outlet, record.headline) if part)
+    return record.speaker
 
 
 @admin.register(Topic)

@@ -501,6 +501,147 @@ def test_merging_an_organisation_known_only_from_drafts_makes_nothing_of_it_publ
     Signature.objects.create(statement=draft, organization=keep)
     merge_organizations(keep=keep, other=secret)
     assert not FormerSlug.objects.filter(slug="secret-newcomer").exists()
-    names = set(keep.other_names.values_list("name", flat=True))
-    assert not names & {"Secret Newcomer", "Secret Co"}
+    public = set(
+        OtherName.objects.public().filter(organization=keep).values_list("name", flat=True)
+    )
+    assert not public & {"Secret Newcomer", "Secret Co"}
     assert Client().get("/organizations/secret-newcomer/").status_code == 404
+
+
+# A record known only from drafts, merged into a public one
+
+
+BLORP = "Blorptastic Peace Alliance"
+
+
+@pytest.fixture
+def pasted_newcomer(db):
+    """
+    A public record, and a new organisation the paste flow created from the line
+    "Blorptastic Peace Alliance (BPA)" on a draft, with its details filled in by staff.
+    """
+    from statements.signatory_lists import add_signatories, entries_from_text
+
+    public = factories.organization(name="Peace Alliance International", slug="pai")
+    Signature.objects.create(statement=factories.statement(slug="out"), organization=public)
+    draft = factories.statement(status=Statement.Status.DRAFT, slug="coming", title="Coming soon")
+    entries = entries_from_text(f"{BLORP} (BPA)", role="signatory", joined_on=draft.issued_on)
+    [newcomer] = add_signatories(draft, entries, [None], reason="Pasted").created
+    Organization.objects.filter(pk=newcomer.pk).update(
+        description="Blorptastic campaigns for peace.",
+        website="https://blorptastic.example.org/",
+        kind=Organization.Kind.COALITION,
+        country="Blorpland",
+        city="Blorpville",
+    )
+    newcomer.refresh_from_db()
+    return public, newcomer, draft
+
+
+def public_surfaces(client) -> dict[str, str]:
+    """What the public sees of the kept record: its page and its API record."""
+    return {
+        "page": client.get("/organizations/pai/").content.decode(),
+        "api": client.get("/api/v1/organizations/pai/").content.decode(),
+    }
+
+
+def found_by(client, query: str) -> dict[str, bool]:
+    """Whether each public search finds the kept record by `query`."""
+    api = client.get("/api/v1/organizations/", {"q": query}).json()["results"]
+    link = 'href="/organizations/pai/"'
+    return {
+        "api": [org["slug"] for org in api] == ["pai"],
+        "search": link in client.get("/search/", {"q": query}).content.decode(),
+        "organisations": link in client.get("/organizations/", {"q": query}).content.decode(),
+    }
+
+
+def test_nothing_of_a_draft_only_record_shows_publicly_after_a_merge(client, pasted_newcomer):
+    public, newcomer, draft = pasted_newcomer
+    assert newcomer.acronym == "BPA"
+    assert other_names(newcomer) == {"BPA": "acronym", f"{BLORP} (BPA)": "variant"}
+
+    report = merge_organizations(keep=public, other=newcomer)
+
+    for surface, content in public_surfaces(client).items():
+        for hidden in ("Blorptastic", "blorptastic", "BPA", "Blorpland", "Blorpville"):
+            assert hidden not in content, (surface, hidden)
+    for query in ("Blorptastic", f"{BLORP} (BPA)", "BPA"):
+        assert found_by(client, query) == {"api": False, "search": False, "organisations": False}
+    assert found_by(client, "Peace Alliance International")["api"]
+    detail = client.get("/api/v1/organizations/pai/").json()
+    assert detail["other_names"] == []
+    assert (detail["acronym"], detail["website"], detail["kind"]) == ("", "", "")
+    assert (detail["description"], detail["country"], detail["city"]) == ("", "", "")
+    # Staff keep everything: the names still match pasted lists, the details are in the notes.
+    assert draft.signatures.get().organization == public
+    assert other_names(public) == {BLORP: "former", "BPA": "acronym", f"{BLORP} (BPA)": "variant"}
+    assert set(public.other_names.values_list("withheld_until", flat=True)) == {draft.pk}
+    public.refresh_from_db()
+    assert "https://blorptastic.example.org/" in public.notes
+    assert "Blorpland" in public.notes and "Coalition or network" in public.notes
+    assert "“Coming soon”" in public.notes
+    assert "stay hidden from the public until the draft is published" in report.summary()
+    assert "redirects" not in report.summary()
+    assert client.get("/organizations/blorptastic-peace-alliance/").status_code == 404
+
+
+def test_a_draft_only_records_names_go_public_once_the_draft_is_published(client, pasted_newcomer):
+    public, newcomer, draft = pasted_newcomer
+    merge_organizations(keep=public, other=newcomer)
+    draft.status = Statement.Status.PUBLISHED
+    draft.save()
+
+    surfaces = public_surfaces(client)
+    assert f"{BLORP} (BPA)" in surfaces["page"]
+    names = client.get("/api/v1/organizations/pai/").json()["other_names"]
+    assert {"name": "BPA", "kind": "acronym"} in names
+    assert {"name": f"{BLORP} (BPA)", "kind": "variant"} in names
+    for query in ("Blorptastic", f"{BLORP} (BPA)", "BPA"):
+        assert found_by(client, query) == {"api": True, "search": True, "organisations": True}
+    # Public details stay staff-side until staff copy them from the notes.
+    assert "Blorpland" not in surfaces["page"]
+
+
+def test_a_draft_only_record_cannot_be_kept_over_a_public_one(pasted_newcomer):
+    public, newcomer, _draft = pasted_newcomer
+    with pytest.raises(ValidationError, match="known only from drafts: keep “Peace Alliance"):
+        merge_organizations(keep=newcomer, other=public)
+    assert Organization.objects.filter(pk=public.pk).exists()
+    assert public.signatures.count() == 1 and newcomer.signatures.count() == 1
+
+
+def test_a_name_printed_on_a_shared_draft_is_withheld_until_it_is_published(client, cmep):
+    draft = factories.statement(status=Statement.Status.DRAFT, slug="shared-draft")
+    other = factories.organization(name="Churches ME Peace Office", slug="cmep-office")
+    Signature.objects.create(statement=factories.statement(), organization=other)
+    Signature.objects.create(statement=draft, organization=cmep)
+    Signature.objects.create(statement=draft, organization=other, name_as_printed="CMEP Office DC")
+
+    merge_organizations(keep=cmep, other=other)
+
+    page = "/organizations/churches-for-middle-east-peace/"
+    assert "Churches ME Peace Office" in client.get(page).content.decode()  # a public name
+    assert "CMEP Office DC" not in client.get(page).content.decode()
+    draft.status = Statement.Status.PUBLISHED
+    draft.save()
+    assert "CMEP Office DC" in client.get(page).content.decode()
+
+
+def test_the_confirm_page_says_what_stays_hidden_and_keeps_the_public_record(
+    staff_client, pasted_newcomer
+):
+    public, newcomer, _draft = pasted_newcomer
+    page = staff_client.get(MERGE, {"a": newcomer.pk, "b": public.pk}).content.decode()
+    assert f"“{BLORP}” is known only from drafts" in page
+    assert "the API and search until the draft it was entered on is published" in page
+    assert form_data(page)["keep"] == "b"  # the public one, though it has no more signatures
+
+    response = staff_client.post(
+        MERGE, {"a": newcomer.pk, "b": public.pk, "keep": "a"}, follow=True
+    )
+    assert "known only from drafts: keep “Peace Alliance International” instead" in messages_on(
+        response
+    )
+    assert Organization.objects.filter(pk=public.pk).exists()

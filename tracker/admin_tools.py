@@ -27,7 +27,11 @@ from django.db import IntegrityError, transaction
 from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
+
+from .restore import delete_recorded, restore_deleted, restore_plan
 
 _BIGINT = 2**63
 
@@ -142,7 +146,7 @@ class InlineFormSet(BaseInlineFormSet):
             for form in self.deleted_forms:
                 if form.instance.pk is not None:
                     deleted.append(form.instance)
-                    form.instance.delete()
+                    delete_recorded(obj=form.instance)
         saved = super().save_existing_objects(commit)
         self.deleted_objects = deleted + self.deleted_objects
         return saved
@@ -235,16 +239,77 @@ class ModelAdmin(SafeForeignKeysMixin, SimpleHistoryAdmin):
             raise Http404("No such record.")
         return super().history_view(request, object_id, extra_context)
 
+    def delete_model(self, request, obj):
+        # Recorded so that a superuser can restore it whole (tracker/restore.py).
+        delete_recorded(obj=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                delete_recorded(obj=obj, user=request.user)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # Reverting goes through the same form, its checks and this same safety net, and
         # needs the change permission: the library itself would let a viewer's POST save.
         if not (valid_key(object_id) and valid_key(version_id)):
             raise Http404("No such version.")
+        if not self.model._default_manager.filter(pk=object_id).exists():
+            return self.restore_view(request, object_id, version_id)
         if request.method == "POST" and not self.has_change_permission(request):
             raise PermissionDenied
         return self._atomic(
             request, super().history_form_view, request, object_id, version_id, extra_context
         )
+
+    def restore_view(self, request, object_id, version_id):
+        """
+        A deleted record's version: only superusers, who delete, may restore it, and then
+        whole, as it was when deleted, or not at all (the library's revert would re-create
+        the row alone, without what was deleted with it).
+        """
+        history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
+        version = history.filter(id=object_id, history_id=version_id).first()
+        if version is None:
+            raise Http404("No such version.")
+        if not self.has_view_history_or_change_history_permission(request, version.instance):
+            raise PermissionDenied
+        if request.method == "POST" and not request.user.is_superuser:
+            raise PermissionDenied
+        history_url = reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_history",
+            args=[object_id],
+        )
+        if request.method == "POST":
+            try:
+                plan = restore_deleted(model=self.model, object_id=object_id, user=request.user)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), level=messages.ERROR)
+                return HttpResponseRedirect(history_url)
+            self.message_user(request, plan.summary(), level=messages.SUCCESS)
+            return HttpResponseRedirect(
+                reverse(
+                    f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_change",
+                    args=[object_id],
+                )
+            )
+        plan = problem = None
+        if request.user.is_superuser:
+            try:
+                plan = restore_plan(model=self.model, object_id=object_id)
+            except ValidationError as error:
+                problem = " ".join(error.messages)
+        deletion = history.filter(id=object_id).order_by("-history_date", "-history_id").first()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Restore the deleted {self.opts.verbose_name} “{version.instance}”",
+            "version": version,
+            "deletion": deletion,
+            "plan": plan,
+            "problem": problem,
+            "history_url": history_url,
+        }
+        return TemplateResponse(request, "admin/restore_deleted.html", context)
 
     def _atomic(self, request, view, *args):
         try:
