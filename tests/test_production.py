@@ -4,7 +4,10 @@ a scratch database of the suite's kind, answering over real sockets. On PostgreS
 database is reached through a relay that the fault tests cut and restore.
 """
 
+import http.client
 import json
+import re
+import secrets
 import subprocess
 import sys
 import time
@@ -150,6 +153,53 @@ def test_an_unknown_host_is_refused_without_detail(server):
     status, _, body, _ = fetch(server + "/", headers={"Host": "evil.example.org"})
     assert status == 400
     assert b"evil.example.org" not in body and b"ALLOWED_HOSTS" not in body
+
+
+def _title(body: bytes) -> str:
+    found = re.search(rb"<title>(.*?)</title>", body, re.S)
+    return found.group(1).strip().decode() if found else ""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/statements/",
+        "/feeds/statements/",
+        "/organizations/codepink/",
+        "/topics/",
+        "/search/?q=gaza",
+    ],
+)
+def test_a_script_name_header_neither_reroutes_a_request_nor_poisons_the_kept_answer(server, path):
+    """
+    A client's `SCRIPT_NAME: /statements` on a request for /statements/ once made gunicorn
+    route it as "/" (it trusts forwarders on 127.0.0.1, where a proxy connects from): the home
+    page was answered, and kept for every visitor of /statements/.
+    """
+    port = int(server.rsplit(":", 1)[1])
+    headers = {"Host": "127.0.0.1", "X-Forwarded-Proto": "https"}
+
+    def get(connection, url, extra=None):
+        connection.request("GET", url, headers={**headers, **(extra or {})})
+        response = connection.getresponse()
+        body = response.read()
+        return response.status, response.getheader("Content-Type"), _title(body)
+
+    separator = "&" if "?" in path else "?"
+    prefix = path.split("?")[0].rstrip("/")
+    for attempt in range(4):
+        url = f"{path}{separator}attempt={attempt}-{secrets.token_hex(8)}"
+        clean = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        expected = get(clean, f"{path}{separator}{secrets.token_hex(8)}")
+        clean.close()
+        assert expected[0] == 200 and expected[2], expected
+        # One kept-alive connection: the same worker, and so the same kept answers.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            assert get(connection, url, {"SCRIPT_NAME": prefix}) == expected
+            assert get(connection, url) == expected
+        finally:
+            connection.close()
 
 
 def test_postgresql_going_away_answers_503_fast_and_recovers_by_itself(server, relay):
