@@ -19,9 +19,12 @@ from .production import (
     ROOT,
     Relay,
     ScratchDatabase,
+    SlowClients,
     fetch,
     gunicorn,
     manage,
+    nginx,
+    nginx_binary,
     on_postgresql,
     production_env,
 )
@@ -55,6 +58,15 @@ def server(scratch, relay, tmp_path_factory):
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with gunicorn(url, log) as base:
         yield base
+
+
+@pytest.fixture(scope="module")
+def proxy(server, tmp_path_factory):
+    """nginx with the shipped site file (deploy/nginx.conf) in front of the server."""
+    if nginx_binary() is None:
+        pytest.skip("nginx is not installed (Debian's nginx package; .ci/run installs it)")
+    with nginx(server, tmp_path_factory.mktemp("nginx")) as running:
+        yield running
 
 
 def test_deploy_checks_pass_under_production_settings():
@@ -200,6 +212,46 @@ def test_a_script_name_header_neither_reroutes_a_request_nor_poisons_the_kept_an
             assert get(connection, url) == expected
         finally:
             connection.close()
+
+
+def test_the_shipped_proxy_says_the_scheme_and_passes_on_no_routing_header(proxy):
+    # The client's own X-Forwarded-Proto and SCRIPT_NAME do not reach the app: nginx says
+    # https (no redirect), and the list is answered at its address.
+    status, headers, body, _ = fetch(
+        proxy.base + "/statements/",
+        https=False,
+        context=proxy.context,
+        headers={"X-Forwarded-Proto": "http", "SCRIPT_NAME": "/statements"},
+    )
+    assert status == 200 and _title(body).startswith("Statements")
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    status, headers, _, _ = fetch(f"http://127.0.0.1:{proxy.plain_port}/statements/?page=2")
+    assert status == 301 and headers["Location"] == "https://127.0.0.1/statements/?page=2"
+
+
+def test_behind_the_shipped_proxy_32_slow_clients_hold_up_no_one(proxy):
+    """
+    32 clients sending their headers a byte every 1.5 s, straight to gunicorn, hold every
+    thread and connection slot it has, and other requests wait (`bench/reliability.py
+    slow-clients` measures it). nginx reads headers itself: meanwhile every other request is
+    answered at once, and nginx hangs up on the slow ones when its header timeout is up.
+    """
+    paths = ["/statements/", "/health/", "/organizations/codepink/", "/api/v1/statements/"]
+    answers = []
+    with SlowClients(proxy.port, count=32, interval=1.5, context=proxy.context) as slow:
+        assert slow.wait_connected(timeout=30), slow.errors
+        # For 5 s, ending well before nginx's header timeout (10 s) for the first of them.
+        until = min(time.monotonic() + 5, slow.first_connected + 8)
+        while time.monotonic() < until:
+            path = paths[len(answers) % len(paths)]
+            answers.append(fetch(proxy.base + path, https=False, context=proxy.context)[::3])
+        held = slow.open
+        assert slow.wait_hung_up(timeout=60)
+    assert held == 32  # all of them were still sending when the last answer came
+    assert len(answers) >= 8
+    assert [status for status, _ in answers] == [200] * len(answers)
+    assert max(seconds for _, seconds in answers) < 5
+    assert len(slow.hung_up_after) == 32 and max(slow.hung_up_after) < 30
 
 
 def test_postgresql_going_away_answers_503_fast_and_recovers_by_itself(server, relay):
