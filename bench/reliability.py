@@ -15,12 +15,13 @@ recorded; workers' memory (RSS) is read every second. Results go to
 bench/reliability-<mode>.json and a summary to standard output (docs/reliability.md quotes
 them). The dataset is the benchmark's 10k one (bench/harness.py builds it if needed).
 
-`slow-clients` opens 32 connections that each send a request's headers a byte every 1.5 s,
-and meanwhile asks, one request after another on new connections, for a few addresses:
-first straight to gunicorn, then through nginx with the shipped site file (deploy/nginx.conf;
-Debian's nginx package). It writes bench/reliability-slow-clients.json: straight to gunicorn
-the other requests wait for the slow ones; through nginx they are answered as without them.
-It runs on a scratch database (the seeds and a small synthetic set), dropped at the end.
+`slow-clients` opens 32 connections that each send a request a byte every 1.5 s (16 their
+headers, 16 a form's body after whole headers), and meanwhile asks, one request after another
+on new connections, for a few addresses: first straight to gunicorn, then through nginx with
+the shipped site file (deploy/nginx.conf; Debian's nginx package). It writes
+bench/reliability-slow-clients.json: straight to gunicorn the other requests wait for the slow
+ones; through nginx they are answered as without them. It runs on a scratch database (the
+seeds and a small synthetic set), dropped at the end.
 
 `restart` runs `pg_ctlcluster <version> main restart`: it needs to run as root on a machine
 where that cluster is the one in BENCH_POSTGRES, and it interrupts every other user of it.
@@ -302,20 +303,25 @@ def other_requests(base: str, seconds: float, context) -> dict:
 def slow_round(base: str, port: int, args, context=None) -> dict:
     """The other requests alone, then beside args.clients slow clients."""
     alone = other_requests(base, 2, context)
-    with SlowClients(port, count=args.clients, interval=args.interval, context=context) as slow:
-        connected = slow.wait_connected(timeout=30)
+    kinds = {"headers": args.clients - args.clients // 2, "bodies": args.clients // 2}
+    with (
+        SlowClients(port, kinds["headers"], args.interval, context) as heads,
+        SlowClients(port, kinds["bodies"], args.interval, context, body=True) as bodies,
+    ):
+        connected = [clients.wait_connected(timeout=30) for clients in (heads, bodies)]
         beside = other_requests(base, args.seconds, context)
-        held = slow.open
-        slow.wait_hung_up(timeout=0 if context is None else 30)
-        hung_up = sorted(slow.hung_up_after)
+        held = heads.open + bodies.open
+        heads.wait_hung_up(timeout=0 if context is None else 30)
+        hung_up = sorted(heads.hung_up_after)
     return {
         "alone": alone,
         "beside_slow_clients": beside,
         "slow_clients": {
-            "connected": slow.connected,
-            "all_connected": connected,
+            "slow_headers": kinds["headers"],
+            "slow_bodies": kinds["bodies"],
+            "all_connected": all(connected),
             "still_sending_at_end": held,
-            "hung_up_on": len(hung_up),
+            "slow_headers_hung_up_on": len(hung_up),
             "hung_up_after_s": round(hung_up[0], 1) if hung_up else None,
         },
     }

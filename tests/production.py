@@ -367,18 +367,25 @@ class SlowClients:
     """
     `count` clients that each open a connection (over TLS with `context`) and send a request's
     headers a byte every `interval` seconds, never finishing them, until stopped or until the
-    server hangs up. Used as a block: stopped and joined at its end.
+    server hangs up. With `body`, the headers go at once (a form post to the admin login) and
+    the body a byte at a time. Used as a block: stopped and joined at its end.
     """
 
     HEAD = (
         b"GET /statements/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
         b"User-Agent: a-byte-at-a-time\r\nX-Padding: " + b"x" * 4000
     )
+    FORM = (
+        b"POST /admin/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+        b"User-Agent: a-byte-at-a-time\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 4000\r\n\r\n"
+    )
 
-    def __init__(self, port: int, count: int = 32, interval: float = 1.5, context=None):
+    def __init__(self, port: int, count: int = 32, interval: float = 1.5, context=None, body=False):
         self.port = port
         self.interval = interval
         self.context = context
+        self.at_once, self.dribbled = (self.FORM, b"x" * 4000) if body else (b"", self.HEAD)
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.connected = 0
@@ -444,12 +451,13 @@ class SlowClients:
                 sock.close()
 
     def _dribble(self, sock) -> bool:
-        """Send the headers a byte at a time: whether the server hung up meanwhile."""
+        """Send the request a byte at a time: whether the server hung up meanwhile."""
         try:
-            for index in range(len(self.HEAD)):
+            sock.sendall(self.at_once)
+            for index in range(len(self.dribbled)):
                 if self.stop.is_set():
                     return False
-                sock.sendall(self.HEAD[index : index + 1])
+                sock.sendall(self.dribbled[index : index + 1])
                 try:
                     # An answer (408) or the end of the connection, or the next byte's time.
                     sock.recv(65536)

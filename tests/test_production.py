@@ -231,29 +231,35 @@ def test_the_shipped_proxy_says_the_scheme_and_passes_on_no_routing_header(proxy
 
 def test_behind_the_shipped_proxy_32_slow_clients_hold_up_no_one(proxy):
     """
-    32 clients sending their headers a byte every 1.5 s, straight to gunicorn, hold every
+    32 clients sending their requests a byte every 1.5 s, straight to gunicorn, hold every
     thread and connection slot it has, and other requests wait (`bench/reliability.py
-    slow-clients` measures it). nginx reads headers itself: meanwhile every other request is
-    answered at once, and nginx hangs up on the slow ones when its header timeout is up.
+    slow-clients` measures it). nginx reads headers and bodies itself: meanwhile every other
+    request is answered at once, and nginx hangs up on the slow headers when its header
+    timeout is up.
     """
     # Pages and the health check: the API's rate limit would count these hundreds of requests
     # from one address.
     paths = ["/statements/", "/health/", "/organizations/codepink/", "/topics/"]
     answers = []
-    with SlowClients(proxy.port, count=32, interval=1.5, context=proxy.context) as slow:
-        assert slow.wait_connected(timeout=30), slow.errors
+    slow = {"head": 16, "body": 16}
+    with (
+        SlowClients(proxy.port, slow["head"], 1.5, proxy.context) as heads,
+        SlowClients(proxy.port, slow["body"], 1.5, proxy.context, body=True) as bodies,
+    ):
+        for clients in (heads, bodies):
+            assert clients.wait_connected(timeout=30), clients.errors
         # For 5 s, ending well before nginx's header timeout (10 s) for the first of them.
-        until = min(time.monotonic() + 5, slow.first_connected + 8)
+        until = min(time.monotonic() + 5, heads.first_connected + 8)
         while time.monotonic() < until:
             path = paths[len(answers) % len(paths)]
             answers.append(fetch(proxy.base + path, https=False, context=proxy.context)[::3])
-        held = slow.open
-        assert slow.wait_hung_up(timeout=60)
-    assert held == 32  # all of them were still sending when the last answer came
+        held = {"head": heads.open, "body": bodies.open}
+        assert heads.wait_hung_up(timeout=60)
+    assert held == slow  # all of them were still sending when the last answer came
     assert len(answers) >= 8
     assert [status for status, _ in answers] == [200] * len(answers)
     assert max(seconds for _, seconds in answers) < 5
-    assert len(slow.hung_up_after) == 32 and max(slow.hung_up_after) < 30
+    assert len(heads.hung_up_after) == 16 and max(heads.hung_up_after) < 30
 
 
 def test_postgresql_going_away_answers_503_fast_and_recovers_by_itself(server, relay):
