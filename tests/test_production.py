@@ -1,7 +1,8 @@
 """
 Production mode, end to end: gunicorn with tracker/gunicorn.conf.py and DJANGO_DEBUG off, on
 a scratch database of the suite's kind, answering over real sockets. On PostgreSQL the
-database is reached through a relay that the fault tests cut and restore.
+database is reached through a relay that the fault tests cut and restore. The proxy tests put
+nginx with the shipped site file (deploy/nginx.conf) in front.
 """
 
 import http.client
