@@ -6,6 +6,7 @@ restarted in the middle.
     .venv/bin/python bench/reliability.py load              # 50 clients, 60 s
     .venv/bin/python bench/reliability.py restart           # the same, PostgreSQL restarted at 20 s
     .venv/bin/python bench/reliability.py load --seconds 5  # a quick look
+    .venv/bin/python bench/reliability.py slow-clients      # 32 slow clients: direct, then nginx
 
 Each client keeps one connection and asks, one request after another, for a random address
 from a mix of API answers and pages over many different statements and organisations (so
@@ -13,6 +14,14 @@ that kept answers do not serve everything). Every request's time, status and lat
 recorded; workers' memory (RSS) is read every second. Results go to
 bench/reliability-<mode>.json and a summary to standard output (docs/reliability.md quotes
 them). The dataset is the benchmark's 10k one (bench/harness.py builds it if needed).
+
+`slow-clients` opens 32 connections that each send a request a byte every 1.5 s (16 their
+headers, 16 a form's body after whole headers), and meanwhile asks, one request after another
+on new connections, for a few addresses: first straight to gunicorn, then through nginx with
+the shipped site file (deploy/nginx.conf; Debian's nginx package). It writes
+bench/reliability-slow-clients.json: straight to gunicorn the other requests wait for the slow
+ones; through nginx they are answered as without them. It runs on a scratch database (the
+seeds and a small synthetic set), dropped at the end.
 
 `restart` runs `pg_ctlcluster <version> main restart`: it needs to run as root on a machine
 where that cluster is the one in BENCH_POSTGRES, and it interrupts every other user of it.
@@ -27,6 +36,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -35,8 +45,11 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness
+
+from tests.production import SlowClients, fetch, nginx
 
 ROOT = harness.ROOT
 PUBLIC = harness.PUBLIC
@@ -260,11 +273,120 @@ def verdict(result: dict, mode: str) -> list[str]:
     return problems
 
 
+SLOW_PATHS = ["/statements/", "/health/", "/organizations/", "/api/v1/statements/"]
+SLOW_LIMIT_S = 5.0  # the slowest other request allowed behind nginx
+
+
+def other_requests(base: str, seconds: float, context) -> dict:
+    """One request after another, each on a new connection, for `seconds`."""
+    rows = []
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        path = SLOW_PATHS[len(rows) % len(SLOW_PATHS)]
+        started = time.monotonic()
+        try:
+            status = fetch(base + path, https=context is None, context=context, timeout=30)[0]
+        except OSError as exc:  # 30 s without an answer, or refused
+            status = type(exc).__name__
+        rows.append((status, time.monotonic() - started))
+    latencies = [latency for _, latency in rows]
+    return {
+        "requests": len(rows),
+        "statuses": dict(Counter(str(status) for status, _ in rows)),
+        "latency_ms": {
+            "p50": round(percentile(latencies, 0.50) * 1000, 1),
+            "max": round(max(latencies, default=0) * 1000, 1),
+        },
+    }
+
+
+def slow_round(base: str, port: int, args, context=None) -> dict:
+    """The other requests alone, then beside args.clients slow clients."""
+    alone = other_requests(base, 2, context)
+    kinds = {"headers": args.clients - args.clients // 2, "bodies": args.clients // 2}
+    with (
+        SlowClients(port, kinds["headers"], args.interval, context) as heads,
+        SlowClients(port, kinds["bodies"], args.interval, context, body=True) as bodies,
+    ):
+        connected = [clients.wait_connected(timeout=30) for clients in (heads, bodies)]
+        beside = other_requests(base, args.seconds, context)
+        held = heads.open + bodies.open
+        heads.wait_hung_up(timeout=0 if context is None else 30)
+        hung_up = sorted(heads.hung_up_after)
+    return {
+        "alone": alone,
+        "beside_slow_clients": beside,
+        "slow_clients": {
+            "slow_headers": kinds["headers"],
+            "slow_bodies": kinds["bodies"],
+            "all_connected": all(connected),
+            "still_sending_at_end": held,
+            "slow_headers_hung_up_on": len(hung_up),
+            "hung_up_after_s": round(hung_up[0], 1) if hung_up else None,
+        },
+    }
+
+
+def slow_clients(args) -> int:
+    name = f"tracker_bench_slow_{harness.os.getpid()}"
+    harness.prepare_dataset(harness.SIZES["smoke"], args.postgres, name, rebuild=True)
+    try:
+        url = harness.database_url(args.postgres, name)
+        env = harness.django_env(url)
+        env.update(GUNICORN_ACCESS_LOG="", DATABASE_CONNECT_TIMEOUT="2")
+        log_path = Path("/tmp/reliability-slow-clients.log")
+        config = ROOT / "tracker" / "gunicorn.conf.py"
+        with harness.serve(
+            "tracker.wsgi:application", ROOT, env, args, log_path, config=config
+        ) as (
+            base,
+            _,
+        ):
+            harness.log(
+                f"slow-clients: {args.clients} clients sending a byte every {args.interval} s; "
+                f"other requests for {args.seconds:.0f} s; gunicorn {args.workers}x{args.threads}"
+            )
+            port = int(base.rsplit(":", 1)[1])
+            result = {"direct": slow_round(base, port, args)}
+            harness.log(f"direct: {json.dumps(result['direct']['beside_slow_clients'])}")
+            with tempfile.TemporaryDirectory() as directory, nginx(base, Path(directory)) as proxy:
+                result["nginx"] = slow_round(proxy.base, proxy.port, args, proxy.context)
+            harness.log(f"nginx: {json.dumps(result['nginx']['beside_slow_clients'])}")
+    finally:
+        harness.drop_database(args.postgres, name)
+    result["setup"] = {
+        "slow_clients": args.clients,
+        "byte_every_s": args.interval,
+        "seconds": args.seconds,
+        "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
+        "addresses": SLOW_PATHS,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    behind = result["nginx"]["beside_slow_clients"]
+    problems = []
+    if set(behind["statuses"]) != {"200"}:
+        problems.append(f"through nginx, statuses {behind['statuses']}")
+    if behind["latency_ms"]["max"] > SLOW_LIMIT_S * 1000:
+        problems.append(f"through nginx, a request took {behind['latency_ms']['max']} ms")
+    if result["nginx"]["slow_clients"]["still_sending_at_end"] != args.clients:
+        problems.append("through nginx, slow clients were cut off before the other requests ended")
+    result["problems"] = problems
+    out = Path(args.out or ROOT / "bench" / "reliability-slow-clients.json")
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    print(f"written: {out}")
+    for problem in problems:
+        print(f"FAILED: {problem}")
+    print("held" if not problems else "did not hold")
+    return 1 if problems else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=["load", "restart"])
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("mode", choices=["load", "restart", "slow-clients"])
+    parser.add_argument("--clients", type=int, default=None, help="50; slow-clients: 32")
+    parser.add_argument("--seconds", type=float, default=None, help="60; slow-clients: 8")
+    parser.add_argument("--interval", type=float, default=1.5, help="slow-clients: s a byte")
     parser.add_argument("--restart-at", type=float, default=20)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
@@ -274,6 +396,11 @@ def main() -> int:
     )
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    slow = args.mode == "slow-clients"
+    args.clients = args.clients or (32 if slow else 50)
+    args.seconds = args.seconds or (8 if slow else 60)
+    if slow:
+        return slow_clients(args)
 
     size = harness.SIZES["10k"]
     name = "tracker_bench_10k"

@@ -2,14 +2,18 @@
 The product as it runs in production, for tests: a scratch database of the suite's kind
 (PostgreSQL when DATABASE_URL names it, else a SQLite file) with the seeds loaded, gunicorn
 started as `make serve` starts it, and on PostgreSQL a TCP relay in between that a test can
-cut and restore to play PostgreSQL going away and coming back.
+cut and restore to play PostgreSQL going away and coming back. In front of gunicorn, nginx
+with the shipped site file (deploy/nginx.conf), and clients that send their requests a byte
+at a time.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -173,8 +177,18 @@ class Relay:
                     sock.shutdown(socket.SHUT_RDWR)
 
 
-def fetch(url: str, *, https: bool = True, headers: dict | None = None, timeout: float = 30):
-    """(status, headers, body, seconds) of a GET; redirects are not followed."""
+def fetch(
+    url: str,
+    *,
+    https: bool = True,
+    headers: dict | None = None,
+    timeout: float = 30,
+    context: ssl.SSLContext | None = None,
+):
+    """
+    (status, headers, body, seconds) of a GET; redirects are not followed. `https` says
+    X-Forwarded-Proto: https, as the proxy in front would; `context` checks an https server.
+    """
     wanted = {"X-Forwarded-Proto": "https"} if https else {}
     wanted.update(headers or {})
 
@@ -182,7 +196,7 @@ def fetch(url: str, *, https: bool = True, headers: dict | None = None, timeout:
         def redirect_request(self, *args, **kwargs):
             return None
 
-    opener = urllib.request.build_opener(NoRedirect)
+    opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=context))
     started = time.monotonic()
     try:
         with opener.open(urllib.request.Request(url, headers=wanted), timeout=timeout) as resp:
@@ -232,3 +246,224 @@ def gunicorn(database_url: str, log: Path, **env_extra):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+NGINX_SITE = ROOT / "deploy" / "nginx.conf"
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next(
+        (path for path in ("/usr/sbin/nginx",) if Path(path).exists()), None
+    )
+
+
+class Proxy:
+    """nginx as started by nginx(): its HTTPS and plain HTTP ports, and a TLS context that
+    trusts its certificate."""
+
+    def __init__(self, port: int, plain_port: int, context: ssl.SSLContext):
+        self.port = port
+        self.plain_port = plain_port
+        self.context = context
+        self.base = f"https://127.0.0.1:{port}"
+
+
+def site_config(upstream_port: int, port: int, plain_port: int, cert: Path, key: Path) -> str:
+    """deploy/nginx.conf as shipped, but for its addresses and certificate."""
+    text = NGINX_SITE.read_text()
+    for shipped, here in [
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};"),
+        ("listen 80;", f"listen 127.0.0.1:{plain_port};"),
+        ("listen 443 ssl http2;", f"listen 127.0.0.1:{port} ssl http2;"),
+        (
+            "ssl_certificate /etc/letsencrypt/live/tracker.example.org/fullchain.pem;",
+            f"ssl_certificate {cert};",
+        ),
+        (
+            "ssl_certificate_key /etc/letsencrypt/live/tracker.example.org/privkey.pem;",
+            f"ssl_certificate_key {key};",
+        ),
+    ]:
+        if text.count(shipped) != 1:
+            raise RuntimeError(f"{NGINX_SITE} no longer has `{shipped}` once")
+        text = text.replace(shipped, here)
+    return text
+
+
+@contextmanager
+def nginx(upstream: str, directory: Path):
+    """
+    nginx (not as a daemon, everything under `directory`) with the shipped site file in front
+    of `upstream` (http://127.0.0.1:PORT), on free ports of 127.0.0.1: yields a Proxy.
+    """
+    binary = nginx_binary()
+    if binary is None:
+        raise RuntimeError("nginx is not installed (Debian: apt-get install -y -q nginx)")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    openssl = [
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+    ]
+    openssl += ["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+    openssl += ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)]
+    subprocess.run(openssl, check=True, capture_output=True)
+    port, plain_port = free_port(), free_port()
+    upstream_port = int(upstream.rsplit(":", 1)[1])
+    (directory / "site.conf").write_text(site_config(upstream_port, port, plain_port, cert, key))
+    temp = {name: directory / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    (directory / "nginx.conf").write_text(
+        f"""worker_processes 1;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {directory}/access.log;
+    client_body_temp_path {temp["body"]};
+    proxy_temp_path {temp["proxy"]};
+    fastcgi_temp_path {temp["fastcgi"]};
+    uwsgi_temp_path {temp["uwsgi"]};
+    scgi_temp_path {temp["scgi"]};
+    include {directory}/site.conf;
+}}
+"""
+    )
+    command = [binary, "-p", str(directory), "-c", str(directory / "nginx.conf")]
+    command += ["-e", str(directory / "error.log")]
+    checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
+    if checked.returncode != 0:
+        raise RuntimeError(f"nginx refused its configuration:\n{checked.stderr}")
+    process = subprocess.Popen(
+        [*command, "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                log = (directory / "error.log").read_text()[-3000:]
+                raise RuntimeError(f"nginx stopped at start:\n{log}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("nginx did not listen") from None
+                time.sleep(0.1)
+        yield Proxy(port, plain_port, ssl.create_default_context(cafile=str(cert)))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class SlowClients:
+    """
+    `count` clients that each open a connection (over TLS with `context`) and send a request's
+    headers a byte every `interval` seconds, never finishing them, until stopped or until the
+    server hangs up. With `body`, the headers go at once (a form post to the admin login) and
+    the body a byte at a time. Used as a block: stopped and joined at its end.
+    """
+
+    HEAD = (
+        b"GET /statements/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+        b"User-Agent: a-byte-at-a-time\r\nX-Padding: " + b"x" * 4000
+    )
+    FORM = (
+        b"POST /admin/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+        b"User-Agent: a-byte-at-a-time\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 4000\r\n\r\n"
+    )
+
+    def __init__(self, port: int, count: int = 32, interval: float = 1.5, context=None, body=False):
+        self.port = port
+        self.interval = interval
+        self.context = context
+        self.at_once, self.dribbled = (self.FORM, b"x" * 4000) if body else (b"", self.HEAD)
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.connected = 0
+        self.first_connected: float | None = None  # time.monotonic()
+        self.errors: list[str] = []
+        # Seconds from connecting until the server hung up, for each client it hung up on.
+        self.hung_up_after: list[float] = []
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(count)]
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=10)
+
+    @property
+    def open(self) -> int:
+        with self.lock:
+            return self.connected - len(self.hung_up_after)
+
+    def wait_connected(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.connected + len(self.errors) == len(self.threads):
+                    return not self.errors
+            time.sleep(0.05)
+        return False
+
+    def wait_hung_up(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.open == 0:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def _run(self):
+        try:
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+            if self.context is not None:
+                sock = self.context.wrap_socket(sock, server_hostname="127.0.0.1")
+            sock.settimeout(self.interval)
+        except OSError as exc:
+            with self.lock:
+                self.errors.append(repr(exc))
+            return
+        started = time.monotonic()
+        with self.lock:
+            self.connected += 1
+            if self.first_connected is None:
+                self.first_connected = started
+        try:
+            if self._dribble(sock):
+                with self.lock:
+                    self.hung_up_after.append(time.monotonic() - started)
+        finally:
+            with suppress(OSError):
+                sock.close()
+
+    def _dribble(self, sock) -> bool:
+        """Send the request a byte at a time: whether the server hung up meanwhile."""
+        try:
+            sock.sendall(self.at_once)
+            for index in range(len(self.dribbled)):
+                if self.stop.is_set():
+                    return False
+                sock.sendall(self.dribbled[index : index + 1])
+                try:
+                    # An answer (408) or the end of the connection, or the next byte's time.
+                    sock.recv(65536)
+                    return True
+                except TimeoutError:
+                    continue
+        except OSError:
+            return True
+        return False

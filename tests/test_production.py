@@ -1,10 +1,14 @@
 """
 Production mode, end to end: gunicorn with tracker/gunicorn.conf.py and DJANGO_DEBUG off, on
 a scratch database of the suite's kind, answering over real sockets. On PostgreSQL the
-database is reached through a relay that the fault tests cut and restore.
+database is reached through a relay that the fault tests cut and restore. The proxy tests put
+nginx with the shipped site file (deploy/nginx.conf) in front.
 """
 
+import http.client
 import json
+import re
+import secrets
 import subprocess
 import sys
 import time
@@ -16,9 +20,12 @@ from .production import (
     ROOT,
     Relay,
     ScratchDatabase,
+    SlowClients,
     fetch,
     gunicorn,
     manage,
+    nginx,
+    nginx_binary,
     on_postgresql,
     production_env,
 )
@@ -52,6 +59,15 @@ def server(scratch, relay, tmp_path_factory):
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with gunicorn(url, log) as base:
         yield base
+
+
+@pytest.fixture(scope="module")
+def proxy(server, tmp_path_factory):
+    """nginx with the shipped site file (deploy/nginx.conf) in front of the server."""
+    if nginx_binary() is None:
+        pytest.skip("nginx is not installed (Debian's nginx package; .ci/run installs it)")
+    with nginx(server, tmp_path_factory.mktemp("nginx")) as running:
+        yield running
 
 
 def test_deploy_checks_pass_under_production_settings():
@@ -150,6 +166,101 @@ def test_an_unknown_host_is_refused_without_detail(server):
     status, _, body, _ = fetch(server + "/", headers={"Host": "evil.example.org"})
     assert status == 400
     assert b"evil.example.org" not in body and b"ALLOWED_HOSTS" not in body
+
+
+def _title(body: bytes) -> str:
+    found = re.search(rb"<title>(.*?)</title>", body, re.S)
+    return found.group(1).strip().decode() if found else ""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/statements/",
+        "/feeds/statements/",
+        "/organizations/codepink/",
+        "/topics/",
+        "/search/?q=gaza",
+    ],
+)
+def test_a_script_name_header_neither_reroutes_a_request_nor_poisons_the_kept_answer(server, path):
+    """
+    A client's `SCRIPT_NAME: /statements` on a request for /statements/ once made gunicorn
+    route it as "/" (it trusts forwarders on 127.0.0.1, where a proxy connects from): the home
+    page was answered, and kept for every visitor of /statements/.
+    """
+    port = int(server.rsplit(":", 1)[1])
+    headers = {"Host": "127.0.0.1", "X-Forwarded-Proto": "https"}
+
+    def get(connection, url, extra=None):
+        connection.request("GET", url, headers={**headers, **(extra or {})})
+        response = connection.getresponse()
+        body = response.read()
+        return response.status, response.getheader("Content-Type"), _title(body)
+
+    separator = "&" if "?" in path else "?"
+    prefix = path.split("?")[0].rstrip("/")
+    for attempt in range(4):
+        url = f"{path}{separator}attempt={attempt}-{secrets.token_hex(8)}"
+        clean = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        expected = get(clean, f"{path}{separator}{secrets.token_hex(8)}")
+        clean.close()
+        assert expected[0] == 200 and expected[2], expected
+        # One kept-alive connection: the same worker, and so the same kept answers.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            assert get(connection, url, {"SCRIPT_NAME": prefix}) == expected
+            assert get(connection, url) == expected
+        finally:
+            connection.close()
+
+
+def test_the_shipped_proxy_says_the_scheme_and_passes_on_no_routing_header(proxy):
+    # The client's own X-Forwarded-Proto and SCRIPT_NAME do not reach the app: nginx says
+    # https (no redirect), and the list is answered at its address.
+    status, headers, body, _ = fetch(
+        proxy.base + "/statements/",
+        https=False,
+        context=proxy.context,
+        headers={"X-Forwarded-Proto": "http", "SCRIPT_NAME": "/statements"},
+    )
+    assert status == 200 and _title(body).startswith("Statements")
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    status, headers, _, _ = fetch(f"http://127.0.0.1:{proxy.plain_port}/statements/?page=2")
+    assert status == 301 and headers["Location"] == "https://127.0.0.1/statements/?page=2"
+
+
+def test_behind_the_shipped_proxy_32_slow_clients_hold_up_no_one(proxy):
+    """
+    32 clients sending their requests a byte every 1.5 s, straight to gunicorn, hold every
+    thread and connection slot it has, and other requests wait (`bench/reliability.py
+    slow-clients` measures it). nginx reads headers and bodies itself: meanwhile every other
+    request is answered at once, and nginx hangs up on the slow headers when its header
+    timeout is up.
+    """
+    # Pages and the health check: the API's rate limit would count these hundreds of requests
+    # from one address.
+    paths = ["/statements/", "/health/", "/organizations/codepink/", "/topics/"]
+    answers = []
+    slow = {"head": 16, "body": 16}
+    with (
+        SlowClients(proxy.port, slow["head"], 1.5, proxy.context) as heads,
+        SlowClients(proxy.port, slow["body"], 1.5, proxy.context, body=True) as bodies,
+    ):
+        for clients in (heads, bodies):
+            assert clients.wait_connected(timeout=30), clients.errors
+        # For 5 s, ending well before nginx's header timeout (10 s) for the first of them.
+        until = min(time.monotonic() + 5, heads.first_connected + 8)
+        while time.monotonic() < until:
+            path = paths[len(answers) % len(paths)]
+            answers.append(fetch(proxy.base + path, https=False, context=proxy.context)[::3])
+        held = {"head": heads.open, "body": bodies.open}
+        assert heads.wait_hung_up(timeout=60)
+    assert held == slow  # all of them were still sending when the last answer came
+    assert len(answers) >= 8
+    assert [status for status, _ in answers] == [200] * len(answers)
+    assert max(seconds for _, seconds in answers) < 5
+    assert len(heads.hung_up_after) == 16 and max(heads.hung_up_after) < 30
 
 
 def test_postgresql_going_away_answers_503_fast_and_recovers_by_itself(server, relay):

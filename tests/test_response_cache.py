@@ -4,6 +4,8 @@ changes, and never after. These tests commit for real, as production does, becau
 data version moves when a writing transaction commits.
 """
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -33,9 +35,9 @@ def kept(settings, seeded):
     settings.RESPONSE_CACHE = True
 
 
-def fetch(client, url, queries=None):
+def fetch(client, url, queries=None, **extra):
     with CaptureQueriesContext(connection) as context:
-        response = client.get(url)
+        response = client.get(url, **extra)
         if response.streaming:
             response.content_bytes = b"".join(response.streaming_content)
     if queries is not None:
@@ -162,3 +164,51 @@ def test_every_public_table_moves_the_data_version():
                 "AND name LIKE 'tracker_data_changed_%'"
             )
         assert {row[0] for row in cursor.fetchall()} == set(tables)
+
+
+def _title(response) -> str:
+    return re.search(r"<title>(.*?)</title>", response.content.decode(), re.S).group(1).strip()
+
+
+@pytest.mark.parametrize(
+    ("path", "prefix", "kind"),
+    [
+        # What a server that lets the client set SCRIPT_NAME hands on for "/statements/" with
+        # SCRIPT_NAME "/statements": the rest of the path, "/" (the home page).
+        ("/", "/statements", "text/plain"),
+        ("/", "/feeds/statements", "text/plain"),
+        ("/", f"/organizations/{ANCA}", "text/plain"),
+        ("/", "/topics", "text/plain"),
+        ("/statements/", "/api/v1", "application/json"),
+    ],
+)
+def test_a_script_prefix_that_is_not_the_sites_is_refused_and_poisons_nothing(
+    client, settings, path, prefix, kind
+):
+    address = prefix + path
+    settings.RESPONSE_CACHE = False
+    expected = fetch(client, address)
+    settings.RESPONSE_CACHE = True
+    refused = fetch(client, path, SCRIPT_NAME=prefix)
+    assert refused.status_code == 400
+    assert refused["Content-Type"].startswith(kind)
+    assert "SCRIPT_NAME" in refused.content.decode() and repr(prefix) in refused.content.decode()
+    # Every visitor of the address the two make together gets the page at that address.
+    for _ in range(2):
+        answer = fetch(client, address)
+        assert answer.status_code == expected.status_code == 200
+        assert answer["Content-Type"] == expected["Content-Type"]
+        assert answer.content == expected.content
+
+
+def test_answers_rendered_under_another_script_prefix_are_kept_apart(client, settings):
+    """
+    Even where a server's script prefix were taken, the home page under "/statements" and the
+    list at "/statements/" share an address but not a kept answer.
+    """
+    refusal = "tracker.middleware.RejectForeignScriptPrefixMiddleware"
+    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if name != refusal]
+    home = fetch(client, "/", SCRIPT_NAME="/statements")
+    assert home.status_code == 200 and _title(home) == "Coalition statement tracker"
+    listing = fetch(client, "/statements/")
+    assert listing.status_code == 200 and _title(listing).startswith("Statements")

@@ -31,6 +31,17 @@ keepalive = 5
 # growth of a worker's memory is bounded.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 2000)
 max_requests_jitter = max_requests // 10
+# gunicorn takes no routing or scheme header from anyone. By default it trusts 127.0.0.1 (where
+# a proxy connects from) to set SCRIPT_NAME, which moves the start of the path into the script
+# prefix: any client whose header the proxy passes on could have /statements/ answered with
+# the home page, and that answer kept for everyone. Here no peer is trusted, no header is a
+# forwarder header (which also covers a UNIX socket, always trusted), and a header whose name
+# has an underscore is dropped. The scheme is the app's to decide (DJANGO_BEHIND_TLS_PROXY,
+# from X-Forwarded-Proto), and the client's address too (API_NUM_PROXIES, X-Forwarded-For).
+forwarded_allow_ips = ""
+forwarder_headers = ""
+secure_scheme_headers = {}
+header_map = "drop"
 # Request line and headers beyond these sizes are refused (400) before Django sees them.
 limit_request_line = 4094
 limit_request_fields = 100

@@ -2,10 +2,11 @@
 Public pages and API answers, kept in memory under the data version.
 
 The data changes a few times a day and is read all day, so each worker keeps the answers it
-rendered under their full address and the current data version (statements.DataVersion,
-moved by database triggers when a writing transaction commits). A request costs one small
-query for the version, and a rendered answer is reused until the data changes. Nothing is
-ever served stale: a new version is a new key, whatever wrote to the database.
+rendered under what they were rendered from (key_for: scheme, host, script prefix, path and
+query) and the current data version (statements.DataVersion, moved by database triggers when
+a writing transaction commits). A request costs one small query for the version, and a
+rendered answer is reused until the data changes. Nothing is ever served stale: a new
+version is a new key, whatever wrote to the database.
 
 What is kept: answers to GET and HEAD with status 200, not streamed, that set no cookie and
 are not marked private or no-store, and only for requests without a session cookie (staff
@@ -14,10 +15,14 @@ after authentication and rate limits (tracker.api.ReadOnlyViewSet); pages throug
 PublicPageCacheMiddleware.
 """
 
+import hashlib
+import json
+
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 from django.http import HttpResponse
+from django.urls import get_script_prefix
 
 from statements.models import DataVersion
 
@@ -59,11 +64,30 @@ def cacheable_request(request) -> bool:
 
 
 def key_for(request, variant: str = "") -> str | None:
-    """The request's key under the current data version, or None if there is no version."""
+    """
+    The request's key under the current data version, or None if there is no version.
+
+    The key is made of what the answer is rendered from, each part on its own: the scheme and
+    host (absolute links, feeds), the script prefix (the request's, and the one every link
+    reverse() makes starts with), the path that was routed and the query string as sent. Not
+    the absolute address, which joins the prefix and the path: "/statements" + "/" (the home
+    page) and "" + "/statements/" (the list) are one address but two different pages. Hashed,
+    so that a long address makes a key of the same length, of characters any cache takes.
+    """
     version = data_version()
     if version is None:
         return None
-    return f"{version}:{variant}:{request.build_absolute_uri()}"
+    parts = [
+        variant,
+        request.scheme,
+        request.get_host(),
+        request.META.get("SCRIPT_NAME", ""),
+        get_script_prefix(),
+        request.path_info,
+        request.META.get("QUERY_STRING", ""),
+    ]
+    digest = hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+    return f"{version}:{digest}"
 
 
 def lookup(key: str) -> HttpResponse | None:
