@@ -13,7 +13,15 @@ from django.db import connection
 
 from organizations.merge import merge_organizations
 from organizations.models import FormerSlug, Organization, OtherName
-from statements.models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
+from statements.models import (
+    CoverageLink,
+    ImportedRecord,
+    MediaContact,
+    Quote,
+    Signature,
+    Statement,
+    Topic,
+)
 
 from . import factories
 
@@ -118,7 +126,8 @@ def _rich_data(seeded):
 
 
 def _empty_the_database():
-    for model in (Statement, FormerSlug, Organization, Topic):
+    """As a new database is: no records, and no memory of any import."""
+    for model in (Statement, FormerSlug, Organization, Topic, ImportedRecord):
         model.objects.all().delete()
     assert not Signature.objects.exists() and not OtherName.objects.exists()
 
