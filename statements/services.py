@@ -566,8 +566,12 @@ class Writer:
         key: str,
         exclude=(),
         m2m: dict | None = None,
+        remembered: dict | None = None,
     ) -> _Plan:
-        """Decide what to write to `obj`: the file's `values`, except staff's changes since."""
+        """
+        Decide what to write to `obj`: the file's `values`, except staff's changes since.
+        `remembered` overrides what the fingerprint keeps of some fields.
+        """
         m2m = dict(m2m or {})
         values = dict(values)
         stamps = {name: values.pop(name) for name in STAMPS if name in values}
@@ -589,6 +593,7 @@ class Writer:
             raise _validation_error(record, exc) from None
         wanted = {name: getattr(obj, name) for name in values} | m2m
         fingerprint = {name: _json(value) for name, value in (wanted | stamps).items()}
+        fingerprint |= remembered or {}
 
         changes, kept = [], []
         if not adding:
@@ -996,9 +1001,12 @@ def _import_statement(writer: Writer, record: Record):
         **_stamps(record),
     }
     topics = []
+    deleted_topics = []  # the ids they had, as the fingerprint keeps the file's list
     for topic_slug in record.texts("topics"):
         if topic_slug in writer.topics:
             topic = writer.topics[topic_slug]
+            if topic is None:
+                deleted_topics.append(writer.fingerprints(Topic)[0][topic_slug].object_id)
         else:
             topic = Topic.objects.filter(slug=topic_slug).first()
             if topic is None:
@@ -1104,7 +1112,13 @@ def _import_statement(writer: Writer, record: Record):
     writer.report.kept_details.extend(left_out)
     writer.report.kept["statement"] += bool(left_out)
     writer.save(
-        statement, values, record, key=slug, exclude=["topics", "document"], m2m={"topics": topics}
+        statement,
+        values,
+        record,
+        key=slug,
+        exclude=["topics", "document"],
+        m2m={"topics": topics},
+        remembered={"topics": _json([*topics, *deleted_topics])},
     )
 
     for _, item_values in signatures:
