@@ -4,8 +4,10 @@ Importing statements, organisations and topics from the seed/import format (see 
 An import is all-or-nothing: every file is read and every record checked and written inside
 one transaction, and the first bad record rolls the whole import back with a message naming
 the file, the record and the field. Importing the same data twice changes nothing: records
-are matched by slug, and each record in a file is the whole truth about that record (its
-signatures, other names, contacts, coverage and quotes are made to match the file).
+are matched by slug. A re-import writes what changed in the files, but keeps what was changed
+in the database since the last import (see "Writing" below) and reports it; `replace` makes
+each record match its file exactly (its signatures, other names, contacts, coverage and
+quotes too). `dry_run` rolls everything back and reports what would have been done.
 Records that no file mentions are left alone.
 """
 
@@ -947,8 +949,11 @@ def _alike(identity_of):
     return natural
 
 
+# What identifies a part in its file, when its place in the list does not: a part whose
+# identity changes in the file is another part (the old one goes, if nobody changed it).
+# Not the organisation, which a merge may change on both sides.
 def _contact_identity(row) -> list:
-    return ["contact", _json(row.organization), row.name, row.email, row.phone]
+    return ["contact", row.name, row.email, row.phone]
 
 
 def _coverage_identity(row) -> list:
