@@ -453,10 +453,11 @@ def _digest(identity) -> str:
     return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()[:40]
 
 
-def _imported_history(obj: models.Model, names) -> dict | None:
+def _imported_history(obj: models.Model, names, reason: str) -> dict | None:
     """
     For a row imported before fingerprints were kept: the values its last history entry
-    holds, if that entry is the import's (nobody changed the row since); else None.
+    holds, if that entry is the import of the same file (`reason`), so that nobody changed
+    the row since; else None.
     """
     manager = getattr(obj, "history", None)
     if manager is None or obj.pk is None:
@@ -465,7 +466,7 @@ def _imported_history(obj: models.Model, names) -> dict | None:
     if (
         last is None
         or getattr(last, "history_user_id", None) is not None
-        or not (last.history_change_reason or "").startswith(IMPORT_REASON)
+        or last.history_change_reason != reason
     ):
         return None
     values = {}
@@ -501,37 +502,40 @@ class Writer:
         # Records of this import by their slug in the files; None for those staff deleted.
         self.topics: dict[str, Topic | None] = {}
         self.organizations: dict[str, Organization | None] = {}
-        self._fingerprints: dict[str, tuple[dict, dict]] = {}
+        self._fingerprints: dict[tuple[str, str], tuple[dict, dict]] = {}
+        # (model, slug): the id of a record the last import wrote and staff deleted since.
+        self.deleted: dict[tuple[type, str], int] = {}
 
     @staticmethod
     def reason(record: Record) -> str:
         """What the history of every row an import writes says: the file it came from."""
-        return f"{IMPORT_REASON}{Path(record.source).name}"[:100]
+        return f"{IMPORT_REASON}{source(record)}"[:100]
 
     # Fingerprints.
 
-    def fingerprints(self, model) -> tuple[dict, dict]:
-        """The fingerprints of one model's rows: by key, and by row id."""
-        label = model._meta.label_lower
-        if label not in self._fingerprints:
-            rows = list(ImportedRecord.objects.filter(model=label))
-            self._fingerprints[label] = (
+    def fingerprints(self, model, record: Record) -> tuple[dict, dict]:
+        """The fingerprints `record`'s file left of one model's rows: by key, and by row id."""
+        label, name = model._meta.label_lower, source(record)
+        if (label, name) not in self._fingerprints:
+            rows = list(ImportedRecord.objects.filter(model=label, source=name))
+            self._fingerprints[label, name] = (
                 {row.key: row for row in rows},
                 {row.object_id: row for row in rows},
             )
-        return self._fingerprints[label]
+        return self._fingerprints[label, name]
 
-    def base(self, obj: models.Model, names=None) -> dict | None:
-        """The file's values for `obj` at the last import, or None if not known."""
-        fingerprint = self.fingerprints(type(obj))[1].get(obj.pk)
+    def base(self, obj: models.Model, record: Record, names=None) -> dict | None:
+        """The values `record`'s file gave `obj` at its last import, or None if not known."""
+        fingerprint = self.fingerprints(type(obj), record)[1].get(obj.pk)
         if fingerprint is not None:
             return fingerprint.values
         if names is None:
             names = [f.name for f in obj._meta.concrete_fields if not f.primary_key]
-        return _imported_history(obj, [name for name in names if name not in STAMPS])
+        names = [name for name in names if name not in STAMPS]
+        return _imported_history(obj, names, self.reason(record))
 
-    def remember(self, obj: models.Model, key: str, values: dict):
-        by_key, by_id = self.fingerprints(type(obj))
+    def remember(self, obj: models.Model, record: Record, key: str, values: dict):
+        by_key, by_id = self.fingerprints(type(obj), record)
         mine, other = by_id.get(obj.pk), by_key.get(key)
         if other is not None and other is not mine:  # a row that is gone, or another's
             by_id.pop(other.object_id, None)
@@ -540,6 +544,7 @@ class Writer:
             mine = ImportedRecord.objects.create(
                 model=obj._meta.label_lower,
                 object_id=obj.pk,
+                source=source(record),
                 key=key,
                 values=values,
                 imported_at=self.now,
@@ -552,11 +557,13 @@ class Writer:
         by_id[obj.pk] = mine
 
     def forget(self, obj: models.Model):
-        by_key, by_id = self.fingerprints(type(obj))
-        mine = by_id.pop(obj.pk, None)
-        if mine is not None:
-            by_key.pop(mine.key, None)
-            mine.delete()
+        """A row is deleted: every file's fingerprint of it goes."""
+        label = obj._meta.label_lower
+        for (model, _), (by_key, by_id) in self._fingerprints.items():
+            mine = by_id.pop(obj.pk, None) if model == label else None
+            if mine is not None:
+                by_key.pop(mine.key, None)
+        ImportedRecord.objects.filter(model=label, object_id=obj.pk).delete()
 
     # Writing rows.
 
@@ -599,7 +606,7 @@ class Writer:
 
         changes, kept = [], []
         if not adding:
-            base = None if self.replace else self.base(obj, list(wanted))
+            base = None if self.replace else self.base(obj, record, list(wanted))
             for name, value in wanted.items():
                 old = before[name]
                 if _json(old) == _json(value):
@@ -659,7 +666,7 @@ class Writer:
                 self.report.actions.append(f"change {describe(obj)}: " + "; ".join(plan.changes))
         elif not plan.kept:
             self.report.unchanged[label] += 1
-        self.remember(obj, plan.key, plan.fingerprint)
+        self.remember(obj, plan.record, plan.key, plan.fingerprint)
         return written
 
     def save(self, obj: models.Model, values: dict, record: Record, key: str, **options) -> bool:
@@ -672,14 +679,14 @@ class Writer:
             f"{what}: deleted in the database since the last import, so not written again"
         )
 
-    def parts(self, model, parent, rows, wanted, natural, fixed: dict):
+    def parts(self, model, parent, parent_record, rows, wanted, natural, fixed: dict):
         """
         Match a record's parts in the file (`wanted`: record, identity, values) to its rows:
         the row the last import wrote for the same part, else `natural(identity, values,
         rows)` among the rows not yet matched. Plans their writes; returns the plans and the
         rows no part of the file matched.
         """
-        by_key, by_id = self.fingerprints(model)
+        by_key, by_id = self.fingerprints(model, parent_record)
         unmatched = {row.pk: row for row in rows}
         plans: list[_Plan | None] = []  # in the order of `wanted`; None for a part left out
         for record, identity, values in wanted:
@@ -703,7 +710,7 @@ class Writer:
         """Rows of a record that its file no longer lists."""
         for obj in rows:
             if not self.replace:
-                base = self.base(obj)
+                base = self.base(obj, parent_record)
                 if base is None:
                     why = "added in the database, not in the file"
                 elif any(
@@ -770,19 +777,26 @@ def _collect(documents: list[Document], section: str) -> dict[str, Record]:
     return records
 
 
-def _existing(writer: Writer, model, slug: str):
+def source(record: Record) -> str:
+    """Which file a record comes from, for fingerprints and history: its name, without the
+    folder, so that it is the same file wherever the import is run from."""
+    return Path(record.source).name[:100]
+
+
+def _existing(writer: Writer, model, slug: str, record: Record):
     """
     The row a file's record is: the one the last import wrote for it (even if staff changed
     its slug since), else the one with its slug, else a new one. None if staff deleted the
     row the last import wrote (it stays deleted, unless the import replaces).
     """
-    fingerprint = writer.fingerprints(model)[0].get(slug)
+    fingerprint = writer.fingerprints(model, record)[0].get(slug)
     if fingerprint is not None:
         obj = model.objects.filter(pk=fingerprint.object_id).first()
         if obj is not None:
             return obj
         if not writer.replace and not model.objects.filter(slug=slug).exists():
             writer.keep_deleted(model, f"{LABELS[model]} “{slug}”")
+            writer.deleted[model, slug] = fingerprint.object_id
             return None
     return model.objects.filter(slug=slug).first() or model(slug=slug)
 
@@ -799,7 +813,7 @@ def _import_topic(writer: Writer, record: Record):
         "description": record.text("description"),
     }
     record.check_no_unknown_keys()
-    topic = _existing(writer, Topic, slug)
+    topic = _existing(writer, Topic, slug, record)
     writer.topics[slug] = topic
     if topic is not None:
         writer.save(topic, values, record, key=slug)
@@ -843,7 +857,7 @@ def _import_organization(writer: Writer, record: Record):
         # merged record stands, and references to the old slug follow it (_organization).
         writer.report.unchanged[LABELS[Organization]] += 1
         return
-    organization = _existing(writer, Organization, slug)
+    organization = _existing(writer, Organization, slug, record)
     writer.organizations[slug] = organization
     if organization is None:
         return
@@ -855,6 +869,7 @@ def _import_organization(writer: Writer, record: Record):
     plans, leftovers = writer.parts(
         OtherName,
         organization,
+        record,
         list(organization.other_names.all()),
         other_names,
         same_name,
@@ -862,7 +877,8 @@ def _import_organization(writer: Writer, record: Record):
     )
     writer.leftovers(leftovers, record)
     for plan in plans:
-        writer.apply(plan)
+        if plan is not None:
+            writer.apply(plan)
 
     # Former slugs (addresses of organisations merged into this one) are only ever added: a
     # file that leaves them out, like the seeds, keeps the redirects staff made by merging.
@@ -970,6 +986,7 @@ def _write_parts(writer, model, statement, record, rows, wanted, identity_of, na
     plans, leftovers = writer.parts(
         model,
         statement,
+        record,
         rows,
         [
             (item, identity, values)
@@ -1011,7 +1028,7 @@ def _import_statement(writer: Writer, record: Record):
         if topic_slug in writer.topics:
             topic = writer.topics[topic_slug]
             if topic is None:
-                deleted_topics.append(writer.fingerprints(Topic)[0][topic_slug].object_id)
+                deleted_topics.append(writer.deleted[Topic, topic_slug])
         else:
             topic = Topic.objects.filter(slug=topic_slug).first()
             if topic is None:
@@ -1111,7 +1128,7 @@ def _import_statement(writer: Writer, record: Record):
     quotes = items("quotes", quote)
     record.check_no_unknown_keys()
 
-    statement = _existing(writer, Statement, slug)
+    statement = _existing(writer, Statement, slug, record)
     if statement is None:
         return
     writer.report.kept_details.extend(left_out)

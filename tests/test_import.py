@@ -499,22 +499,49 @@ def test_a_file_edited_after_an_import_applies_where_staff_changed_nothing(db, t
     )
 
 
-def test_a_part_staff_deleted_is_not_imported_again_unless_replacing(seeded):
-    signature = Signature.objects.get(statement__slug=JOINT, organization__slug="codepink")
-    signature.delete()
-    topic = Topic.objects.get(slug="peacekeeping")
-    topic.delete()
+def test_what_staff_deleted_is_not_imported_again_unless_replacing(seeded):
+    Signature.objects.get(statement__slug=JOINT, organization__slug="codepink").delete()
+    Topic.objects.get(slug="peacekeeping").delete()
+    Organization.objects.get(slug="armenian-national-committee-of-america").other_names.get(
+        name="ANCA"
+    ).delete()
+    dawn = Organization.objects.get(slug="dawn")
+    dawn.signatures.all().delete()
+    dawn.delete()
     before = snapshot()
     out = run(SEEDS)
     assert snapshot() == before
+    gone = "deleted in the database since the last import, so not written again"
+    assert f"statement “{JOINT}”: signature of “codepink”: {gone}" in out
+    assert f"topic “peacekeeping”: {gone}" in out
     assert (
-        f"statement “{JOINT}”: signature of “codepink”: deleted in the database since the last "
-        "import, so not written again" in out
+        f"organisation “armenian-national-committee-of-america”: other name “ANCA”: {gone}" in out
     )
-    assert "topic “peacekeeping”: deleted in the database since the last import" in out
+    assert f"organisation “dawn”: {gone}" in out
+    assert "not written, as the organisation “dawn” was deleted in the database" in out
     run(SEEDS, "--replace")
     assert Signature.objects.filter(statement__slug=JOINT, organization__slug="codepink").exists()
     assert Statement.objects.get(slug=JOINT).topics.filter(slug="peacekeeping").exists()
+    assert Signature.objects.filter(statement__slug=JOINT, organization__slug="dawn").exists()
+    assert not import_paths([SEEDS]).changed
+
+
+def test_importing_an_export_into_the_same_database_leaves_staff_work_to_the_seeds(
+    seeded, tmp_path
+):
+    """Each file's import compares with what that file last gave: importing an export (which
+    holds staff's changes) does not make the seeds' next import take them back."""
+    _staff_work()
+    codepink = Organization.objects.get(slug="codepink")
+    codepink.city = "Washington"
+    codepink.save()
+    backup = tmp_path / "backup.yaml"
+    call_command("export_statements", str(backup), stdout=io.StringIO())
+    assert not import_paths([backup]).changed
+    out = run(SEEDS)
+    assert _staff_work_is_there()
+    assert Organization.objects.get(slug="codepink").city == "Washington"
+    assert "organisation “codepink”: city: “Washington” (the file: (blank))" in out
 
 
 def test_a_database_imported_before_fingerprints_were_kept_is_read_from_its_history(
