@@ -488,6 +488,7 @@ class _Plan:
     fingerprint: dict  # the file's values, as the next import compares them
     changes: list[str]  # "field: old → new", of the fields written
     kept: list[str]  # "field: database's value (the file: …)", of the fields kept
+    kept_names: list[str]
     m2m: dict  # many-to-many fields to set after saving
     stamps: dict  # created_at and updated_at to set after saving
     exclude: list
@@ -604,7 +605,7 @@ class Writer:
         fingerprint = {name: _json(value) for name, value in (wanted | stamps).items()}
         fingerprint |= remembered or {}
 
-        changes, kept = [], []
+        changes, kept, kept_names = [], [], []
         if not adding:
             base = None if self.replace else self.base(obj, record, list(wanted))
             for name, value in wanted.items():
@@ -618,6 +619,7 @@ class Writer:
                     continue
                 also = "" if earlier is _MISSING or earlier == _json(value) else ", changed too"
                 kept.append(f"{name}: {_shown(old)} (the file{also}: {_shown(value)})")
+                kept_names.append(name)
                 if name in m2m:
                     del m2m[name]
                 else:
@@ -630,7 +632,9 @@ class Writer:
                     del stamps[name]
                 elif name == "created_at" or not changes:
                     changes.append(f"{name}: {_shown(getattr(obj, name))} → {_shown(value)}")
-        return _Plan(obj, record, key, adding, fingerprint, changes, kept, m2m, stamps, exclude)
+        return _Plan(
+            obj, record, key, adding, fingerprint, changes, kept, kept_names, m2m, stamps, exclude
+        )
 
     def apply(self, plan: _Plan) -> bool:
         """Write what `plan` decided; True if anything was written."""
@@ -658,6 +662,12 @@ class Writer:
                 type(obj).objects.filter(pk=obj.pk).update(**plan.stamps)
                 for name, value in plan.stamps.items():
                     setattr(obj, name, value)
+                # The history entry just written shows the record as restored, too.
+                historical = obj.history.model
+                restored = {n: v for n, v in plan.stamps.items() if hasattr(historical, n)}
+                latest = obj.history.order_by("-history_id").values("history_id")[:1]
+                if restored:
+                    historical.objects.filter(history_id__in=latest).update(**restored)
             if plan.adding:
                 self.report.created[label] += 1
                 self.report.actions.append(f"create {describe(obj)}")
@@ -706,8 +716,9 @@ class Writer:
             plans.append(self.plan(row or model(**fixed), values, record, key))
         return plans, list(unmatched.values())
 
-    def leftovers(self, rows, parent_record: Record):
-        """Rows of a record that its file no longer lists."""
+    def leftovers(self, rows, parent_record: Record) -> list:
+        """Rows of a record that its file does not list; returns those kept."""
+        kept_rows = []
         for obj in rows:
             if not self.replace:
                 base = self.base(obj, parent_record)
@@ -724,12 +735,14 @@ class Writer:
                 if why:
                     self.report.kept[LABELS[type(obj)]] += 1
                     self.report.kept_details.append(f"{describe(obj)}: {why}")
+                    kept_rows.append(obj)
                     continue
             self.report.deleted[LABELS[type(obj)]] += 1
             self.report.actions.append(f"remove {describe(obj)}")
             self.forget(obj)
             obj._change_reason = self.reason(parent_record)
             obj.delete()
+        return kept_rows
 
 
 def _validation_error(record: Record, exc: ValidationError) -> ImportDataError:
@@ -995,7 +1008,9 @@ def _write_parts(writer, model, statement, record, rows, wanted, identity_of, na
         natural or _alike(identity_of),
         {"statement": statement},
     )
-    writer.leftovers(leftovers, record)
+    kept_rows = writer.leftovers(leftovers, record)
+    if model is CoverageLink:
+        _one_first_reported(writer, [plan for plan in plans if plan is not None], kept_rows)
     # One first-reported item per statement: the items that lose the flag are saved first.
     for plan in sorted(
         (plan for plan in plans if plan is not None),
@@ -1003,6 +1018,30 @@ def _write_parts(writer, model, statement, record, rows, wanted, identity_of, na
     ):
         writer.apply(plan)
     return plans
+
+
+def _one_first_reported(writer: Writer, plans: list[_Plan], kept_rows: list):
+    """
+    A statement has one first-reported item. When staff marked one in the database (an item
+    they added, or the flag kept on an item of the file), the file's flag on another item is
+    left off, and reported; the next import sees the same and keeps it so.
+    """
+    marked = [row for row in kept_rows if row.first_reported] + [
+        plan.obj
+        for plan in plans
+        if plan.obj.first_reported and "first_reported" in plan.kept_names
+    ]
+    if not marked:
+        return
+    for plan in plans:
+        if plan.obj.first_reported and plan.obj not in marked:
+            plan.obj.first_reported = False
+            plan.changes = [c for c in plan.changes if not c.startswith("first_reported:")]
+            plan.kept.append(
+                f"first_reported: left off, as {describe(marked[0])} is marked first reported "
+                "in the database"
+            )
+            plan.kept_names.append("first_reported")
 
 
 def _import_statement(writer: Writer, record: Record):

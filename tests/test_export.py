@@ -326,6 +326,11 @@ def test_a_backup_round_trip_keeps_every_time_and_place(seeded, client, tmp_path
     _empty_the_database()
     call_command("import_statements", str(backup), stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert times() == before[0]
+    # The history entry the import wrote shows the record as restored, too.
+    assert (
+        Statement.history.filter(slug="awkward").latest().created_at
+        == (before[0]["Statement", "awkward"][0])
+    )
     assert places() == before[1]
     assert published() == before[2]
 

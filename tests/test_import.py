@@ -592,3 +592,27 @@ def test_make_run_keeps_staff_work_on_a_real_database(tmp_path):
         "print(Signature.objects.filter(organization__slug='newcomer').count())", env=env,
     ).stdout  # fmt: skip
     assert count.strip().splitlines()[-1] == "1"
+
+
+def test_the_first_reported_item_staff_chose_stands_when_the_file_moves_the_flag(db, tmp_path):
+    import_paths([write(tmp_path, VALID)])
+    statement = Statement.objects.get(slug="joint")
+    statement.coverage.filter(outlet="Politico").update(first_reported=False)
+    CoverageLink.objects.create(
+        statement=statement, outlet="Staff Outlet", first_reported=True, position=4
+    )
+    moved = VALID.replace("first_reported: true}", "first_reported: false}").replace(
+        "{outlet: Ynet, date: 2026-01}", "{outlet: Ynet, date: 2026-01, first_reported: true}"
+    )
+    report = import_paths([write(tmp_path, moved)])
+    assert statement.coverage.get(first_reported=True).outlet == "Staff Outlet"
+    assert any(
+        "coverage link “Ynet”: first_reported: left off, as statement “joint”: coverage link "
+        "“Staff Outlet” is marked first reported" in line
+        for line in report.kept_details
+    )
+    before = snapshot()
+    assert not import_paths([write(tmp_path, moved)]).changed
+    assert snapshot() == before
+    import_paths([write(tmp_path, moved)], replace=True)
+    assert statement.coverage.get(first_reported=True).outlet == "Ynet"
