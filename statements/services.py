@@ -692,12 +692,13 @@ class Writer:
     def parts(self, model, parent, parent_record, rows, wanted, natural, fixed: dict):
         """
         Match a record's parts in the file (`wanted`: record, identity, values) to its rows:
-        the row the last import wrote for the same part, else `natural(identity, values,
-        rows)` among the rows not yet matched. Plans their writes; returns the plans and the
-        rows no part of the file matched.
+        the row the last import of the file wrote for the same part, else `natural(identity,
+        values, rows, fingerprinted)` among the rows not yet matched. Plans their writes;
+        returns the plans (None for a part staff deleted) and the rows no part matched.
         """
         by_key, by_id = self.fingerprints(model, parent_record)
         unmatched = {row.pk: row for row in rows}
+        present = set(unmatched)
         plans: list[_Plan | None] = []  # in the order of `wanted`; None for a part left out
         for record, identity, values in wanted:
             key = f"{parent.pk}:{_digest(identity)}"
@@ -705,7 +706,7 @@ class Writer:
             row = None
             if fingerprint is not None:
                 row = unmatched.pop(fingerprint.object_id, None)
-                if row is None and not self.replace:
+                if fingerprint.object_id not in present and not self.replace:
                     self.keep_deleted(model, describe(model(**fixed, **values)))
                     plans.append(None)
                     continue
