@@ -587,11 +587,18 @@ def test_make_run_keeps_staff_work_on_a_real_database(tmp_path):
     )
     out = manage(*arguments, env=env).stdout
     assert f"statement “{JOINT}”: signature of “newcomer”: added in the database" in out
-    count = manage(
-        "shell", "-c", "from statements.models import Signature; "
-        "print(Signature.objects.filter(organization__slug='newcomer').count())", env=env,
-    ).stdout  # fmt: skip
-    assert count.strip().splitlines()[-1] == "1"
+    dry = manage(*arguments, "--replace", "--dry-run", env=env).stdout
+    assert f"  remove statement “{JOINT}”: signature of “newcomer”" in dry
+
+    def newcomer_signatures() -> str:
+        return manage(
+            "shell", "-c", "from statements.models import Signature; "
+            "print(Signature.objects.filter(organization__slug='newcomer').count())", env=env,
+        ).stdout.strip().splitlines()[-1]  # fmt: skip
+
+    assert newcomer_signatures() == "1"
+    manage(*arguments, "--replace", env=env)
+    assert newcomer_signatures() == "0"
 
 
 def test_the_first_reported_item_staff_chose_stands_when_the_file_moves_the_flag(db, tmp_path):
