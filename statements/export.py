@@ -7,6 +7,10 @@ byte for byte (tests/test_export.py). Blank values are left out, as the importer
 missing key as blank. Records come in slug order, sorted in Python whatever the database's
 collation, and a statement's parts in their page order: the same records give the same file.
 
+It keeps what a backup must give back: when each organisation and statement was created and
+last changed (which the sitemap and feeds publish), and each signature's and other part's
+place in its list, gaps included. Ordinary import files leave those out.
+
 What it does not hold: uploaded documents (files, kept in DJANGO_MEDIA_ROOT), staff accounts
 and tokens, edit history, and derived tables (counts and co-signing, rebuilt on import). A
 pg_dump backup holds all of those (README, “Backups”).
@@ -41,6 +45,26 @@ def _compact(values: dict) -> dict:
 
 def _date(value: datetime.date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _time(value: datetime.datetime | None) -> str | None:
+    return value.astimezone(datetime.UTC).isoformat() if value else None
+
+
+def _stamps(record) -> dict:
+    """When the record was created and last changed, for the import to restore."""
+    return {"created_at": _time(record.created_at), "updated_at": _time(record.updated_at)}
+
+
+def _placed(rows: list) -> list[tuple[dict, object]]:
+    """
+    Each of a statement's parts (in page order) with its `position` when that is not its place
+    in the list, as after a part was removed from the middle: the import restores it.
+    """
+    return [
+        ({"position": row.position} if row.position != index else {}, row)
+        for index, row in enumerate(rows, start=1)
+    ]
 
 
 def export_data() -> dict:
@@ -78,6 +102,7 @@ def _export_data() -> dict:
                     key=lambda other: (other["name"], other["kind"]),
                 ),
                 "former_slugs": sorted(former.slug for former in org.former_slugs.all()),
+                **_stamps(org),
             }
         )
         for org in Organization.objects.prefetch_related("other_names", "former_slugs")
@@ -152,9 +177,10 @@ def _statement(statement: Statement) -> dict:
                         "joined_on": _date(sig.joined_on),
                         "withdrawn_on": _date(sig.withdrawn_on),
                         "withdrawal_reason": sig.withdrawal_reason,
+                        **place,
                     }
                 )
-                for sig in statement.signatures.all()
+                for place, sig in _placed(list(statement.signatures.all()))
             ],
             "media_contacts": [
                 {
@@ -169,8 +195,9 @@ def _statement(statement: Statement) -> dict:
                         }
                     ),
                     "is_public": contact.is_public,
+                    **place,
                 }
-                for contact in statement.media_contacts.all()
+                for place, contact in _placed(list(statement.media_contacts.all()))
             ],
             "coverage": [
                 {
@@ -186,8 +213,9 @@ def _statement(statement: Statement) -> dict:
                     ),
                     "first_reported": link.first_reported,
                     **_compact({"notes": link.notes}),
+                    **place,
                 }
-                for link in coverage
+                for place, link in _placed(coverage)
             ],
             "quotes": [
                 _compact(
@@ -197,10 +225,12 @@ def _statement(statement: Statement) -> dict:
                         "organization": quote.organization.slug if quote.organization else None,
                         "source": refs.get(quote.source_id),
                         "text": quote.text,
+                        **place,
                     }
                 )
-                for quote in quotes
+                for place, quote in _placed(quotes)
             ],
+            **_stamps(statement),
         }
     )
 

@@ -514,3 +514,34 @@ class DataVersion(models.Model):
 
     def __str__(self):
         return f"data version {self.version}"
+
+
+class ImportedRecord(models.Model):
+    """
+    What the last import of a file took from it for one row: the file's values of the row, at
+    that import. The next import of the file compares the row with them to tell a change in
+    the file (the row is as the import left it: the file's new values apply) from a change
+    made in the database since (the row differs from them: those values stand). See
+    statements.services.
+    """
+
+    model = models.CharField(max_length=100)  # app_label.modelname of the row
+    object_id = models.BigIntegerField()
+    # The file's name (without its folder): each file's import compares with its own.
+    source = models.CharField(max_length=100)
+    # Which record of the file the row is: a topic's, organisation's or statement's slug, or,
+    # for their parts, the parent's id and a digest of what identifies the part in the file.
+    key = models.CharField(max_length=250)
+    values = models.JSONField()
+    imported_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "object_id", "source"], name="imported_record_row"
+            ),
+            models.UniqueConstraint(fields=["model", "key", "source"], name="imported_record_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.model} {self.object_id} from {self.source} ({self.key})"

@@ -4,14 +4,17 @@ Importing statements, organisations and topics from the seed/import format (see 
 An import is all-or-nothing: every file is read and every record checked and written inside
 one transaction, and the first bad record rolls the whole import back with a message naming
 the file, the record and the field. Importing the same data twice changes nothing: records
-are matched by slug, and each record in a file is the whole truth about that record (its
-signatures, other names, contacts, coverage and quotes are made to match the file).
+are matched by slug. A re-import writes what changed in the files, but keeps what was changed
+in the database since the last import (see "Writing" below) and reports it; `replace` makes
+each record match its file exactly (its signatures, other names, contacts, coverage and
+quotes too). `dry_run` rolls everything back and reports what would have been done.
 Records that no file mentions are left alone.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable
@@ -21,11 +24,20 @@ from pathlib import Path
 import yaml
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from organizations.models import FormerSlug, Organization, OtherName, normalize_name
 
 from . import partial_dates
-from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
+from .models import (
+    CoverageLink,
+    ImportedRecord,
+    MediaContact,
+    Quote,
+    Signature,
+    Statement,
+    Topic,
+)
 
 SECTIONS = ("topics", "organizations", "statements")
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -70,6 +82,19 @@ class ImportDataError(Exception):
     """A file or record that cannot be imported; the message says where and why."""
 
 
+KINDS = (
+    "topic",
+    "organisation",
+    "statement",
+    "signature",
+    "other name",
+    "former slug",
+    "media contact",
+    "coverage link",
+    "quote",
+)
+
+
 @dataclass
 class ImportReport:
     files: list[str] = field(default_factory=list)
@@ -77,6 +102,12 @@ class ImportReport:
     updated: Counter = field(default_factory=Counter)
     unchanged: Counter = field(default_factory=Counter)
     deleted: Counter = field(default_factory=Counter)
+    # Rows where a change made in the database since the last import was kept.
+    kept: Counter = field(default_factory=Counter)
+    kept_details: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)  # every create, change and removal
+    replace: bool = False
+    dry_run: bool = False
 
     @property
     def changed(self) -> bool:
@@ -84,29 +115,40 @@ class ImportReport:
 
     def summary(self) -> str:
         lines = [f"Read {len(self.files)} file(s)."]
-        for kind in (
-            "topic",
-            "organisation",
-            "statement",
-            "signature",
-            "other name",
-            "media contact",
-            "coverage link",
-            "quote",
-        ):
+        if self.dry_run:
+            lines.append(
+                "Dry run: nothing was written. The import would make these changes:"
+                if self.actions
+                else "Dry run: nothing was written, and the import would change nothing."
+            )
+            lines.extend(f"  {action}" for action in self.actions)
+        for kind in KINDS:
             counts = (
                 self.created[kind],
                 self.updated[kind],
                 self.deleted[kind],
                 self.unchanged[kind],
+                self.kept[kind],
             )
             if any(counts):
-                lines.append(
+                line = (
                     f"  {kind}s: {counts[0]} created, {counts[1]} updated, "
                     f"{counts[2]} removed, {counts[3]} unchanged"
                 )
+                if counts[4]:
+                    line += f", {counts[4]} kept as changed in the database"
+                lines.append(line)
+        if self.kept_details:
+            lines.append(
+                f"Kept {len(self.kept_details)} change(s) made in the database since the last "
+                "import (import with --replace to make the records match the files):"
+            )
+            lines.extend(f"  {detail}" for detail in self.kept_details)
         if not self.changed:
-            lines.append("Nothing changed: the database already matches the files.")
+            lines.append(
+                "Nothing changed: the database already matches the files"
+                + (", apart from the changes kept above." if self.kept_details else ".")
+            )
         return "\n".join(lines)
 
 
@@ -184,9 +226,11 @@ def read_document(path: Path) -> Document:
     return Document(name=name, data=data)
 
 
-def import_paths(paths: Iterable[str | Path]) -> ImportReport:
+def import_paths(
+    paths: Iterable[str | Path], *, replace: bool = False, dry_run: bool = False
+) -> ImportReport:
     documents = [read_document(path) for path in find_files(paths)]
-    return import_documents(documents=documents)
+    return import_documents(documents=documents, replace=replace, dry_run=dry_run)
 
 
 # --- Records -------------------------------------------------------------------------------
@@ -325,6 +369,19 @@ def _kind(value) -> str:
 
 
 # --- Writing -------------------------------------------------------------------------------
+#
+# Every row an import writes gets a fingerprint (ImportedRecord): the file's values for it at
+# that import. The next import compares the row with them, field by field:
+#   - the row still has the fingerprint's value: nobody changed it since, so the file's value
+#     (changed or not) is written;
+#   - the row has another value: staff (or a merge) changed it since the last import, and that
+#     change stands, reported as kept, whatever the file now says.
+# Rows the file does not list are left alone when they were added in the database (a signature
+# staff added, an other name a merge added) or changed there; a row the last import wrote, that
+# nobody changed since and that the file no longer lists, goes, as the file says. A row staff
+# deleted is not written again. With `replace`, every record is made to match its file exactly.
+# Rows imported before fingerprints were kept count as unchanged since the import when their
+# last history entry is the import's.
 
 LABELS = {
     Topic: "topic",
@@ -338,60 +395,355 @@ LABELS = {
     Quote: "quote",
 }
 
+IMPORT_REASON = "Imported from "
+# Kept by the database when a row is saved, not edited by staff: restored from a file that
+# gives them (an export), otherwise left to the database.
+STAMPS = ("created_at", "updated_at")
+_MISSING = object()
+
+
+def _json(value):
+    """A value as a fingerprint keeps it: a related row by its id, times in UTC, ISO 8601."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set):  # the rows of a many-to-many field
+        return sorted(_json(item) for item in value)
+    return value
+
+
+def _shown(value) -> str:
+    """A value as a report shows it."""
+    if isinstance(value, list | tuple | set):
+        return "“" + ", ".join(sorted(str(_slug_or_text(item)) for item in value)) + "”"
+    if value is None or value == "":
+        return "(blank)"
+    text = str(_slug_or_text(value))
+    if isinstance(value, datetime.datetime):
+        text = value.astimezone(datetime.UTC).isoformat()
+    text = " ".join(text.split())
+    return f"“{text[:59]}…”" if len(text) > 60 else f"“{text}”"
+
+
+def _slug_or_text(value):
+    return getattr(value, "slug", None) or value if isinstance(value, models.Model) else value
+
+
+def describe(obj: models.Model) -> str:
+    """Which row, as a report names it: its record's slug, then the part."""
+    label = LABELS[type(obj)]
+    if isinstance(obj, Topic | Organization | Statement):
+        return f"{label} “{obj.slug}”"
+    if isinstance(obj, OtherName | FormerSlug):
+        name = obj.name if isinstance(obj, OtherName) else obj.slug
+        return f"organisation “{obj.organization.slug}”: {label} “{name}”"
+    if isinstance(obj, Signature):
+        part = f"signature of “{obj.organization.slug}”"
+    elif isinstance(obj, Quote):
+        part = f"quote of {_shown(obj.speaker)}"
+    else:
+        part = f"{label} {_shown(str(obj))}"
+    return f"statement “{obj.statement.slug}”: {part}"
+
+
+def _digest(identity) -> str:
+    return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()[:40]
+
+
+def _imported_history(obj: models.Model, names, reason: str) -> dict | None:
+    """
+    For a row imported before fingerprints were kept: the values its last history entry
+    holds, if that entry is the import of the same file (`reason`), so that nobody changed
+    the row since; else None.
+    """
+    manager = getattr(obj, "history", None)
+    if manager is None or obj.pk is None:
+        return None
+    last = manager.order_by("-history_date", "-history_id").first()
+    if (
+        last is None
+        or getattr(last, "history_user_id", None) is not None
+        or last.history_change_reason != reason
+    ):
+        return None
+    values = {}
+    for name in names:
+        model_field = obj._meta.get_field(name)
+        if not model_field.many_to_many and hasattr(last, model_field.attname):
+            values[name] = _json(getattr(last, model_field.attname))
+    return values
+
+
+@dataclass
+class _Plan:
+    """One row's write, decided before any of its record's rows is written."""
+
+    obj: models.Model
+    record: Record
+    key: str
+    adding: bool
+    fingerprint: dict  # the file's values, as the next import compares them
+    changes: list[str]  # "field: old → new", of the fields written
+    kept: list[str]  # "field: database's value (the file: …)", of the fields kept
+    kept_names: list[str]
+    m2m: dict  # many-to-many fields to set after saving
+    stamps: dict  # created_at and updated_at to set after saving
+    exclude: list
+
 
 class Writer:
-    def __init__(self, report: ImportReport):
+    def __init__(self, report: ImportReport, *, replace: bool = False):
         self.report = report
+        self.replace = replace
+        self.now = timezone.now()
         self.organization_slugs: set[str] = set()  # every organisation the import defines
+        # Records of this import by their slug in the files; None for those staff deleted.
+        self.topics: dict[str, Topic | None] = {}
+        self.organizations: dict[str, Organization | None] = {}
+        self._fingerprints: dict[tuple[str, str], tuple[dict, dict]] = {}
+        # (model, slug): the id of a record the last import wrote and staff deleted since.
+        self.deleted: dict[tuple[type, str], int] = {}
 
     @staticmethod
     def reason(record: Record) -> str:
         """What the history of every row an import writes says: the file it came from."""
-        return f"Imported from {Path(record.source).name}"[:100]
+        return f"{IMPORT_REASON}{source(record)}"[:100]
 
-    def save(self, obj: models.Model, values: dict, record: Record, exclude=()) -> bool:
-        """Set `values` on `obj`, validate it, and save it only if something changed."""
-        label = LABELS[type(obj)]
+    # Fingerprints.
+
+    def fingerprints(self, model, record: Record) -> tuple[dict, dict]:
+        """The fingerprints `record`'s file left of one model's rows: by key, and by row id."""
+        label, name = model._meta.label_lower, source(record)
+        if (label, name) not in self._fingerprints:
+            rows = list(ImportedRecord.objects.filter(model=label, source=name))
+            self._fingerprints[label, name] = (
+                {row.key: row for row in rows},
+                {row.object_id: row for row in rows},
+            )
+        return self._fingerprints[label, name]
+
+    def base(self, obj: models.Model, record: Record, names=None) -> dict | None:
+        """The values `record`'s file gave `obj` at its last import, or None if not known."""
+        fingerprint = self.fingerprints(type(obj), record)[1].get(obj.pk)
+        if fingerprint is not None:
+            return fingerprint.values
+        if names is None:
+            names = [f.name for f in obj._meta.concrete_fields if not f.primary_key]
+        names = [name for name in names if name not in STAMPS]
+        return _imported_history(obj, names, self.reason(record))
+
+    def remember(self, obj: models.Model, record: Record, key: str, values: dict):
+        by_key, by_id = self.fingerprints(type(obj), record)
+        mine, other = by_id.get(obj.pk), by_key.get(key)
+        if other is not None and other is not mine:  # a row that is gone, or another's
+            by_id.pop(other.object_id, None)
+            other.delete()
+        if mine is None:
+            mine = ImportedRecord.objects.create(
+                model=obj._meta.label_lower,
+                object_id=obj.pk,
+                source=source(record),
+                key=key,
+                values=values,
+                imported_at=self.now,
+            )
+        elif mine.key != key or mine.values != values:
+            by_key.pop(mine.key, None)
+            mine.key, mine.values, mine.imported_at = key, values, self.now
+            mine.save()
+        by_key[key] = mine
+        by_id[obj.pk] = mine
+
+    def forget(self, obj: models.Model):
+        """A row is deleted: every file's fingerprint of it goes."""
+        label = obj._meta.label_lower
+        for (model, _), (by_key, by_id) in self._fingerprints.items():
+            mine = by_id.pop(obj.pk, None) if model == label else None
+            if mine is not None:
+                by_key.pop(mine.key, None)
+        ImportedRecord.objects.filter(model=label, object_id=obj.pk).delete()
+
+    # Writing rows.
+
+    def plan(
+        self,
+        obj: models.Model,
+        values: dict,
+        record: Record,
+        key: str,
+        exclude=(),
+        m2m: dict | None = None,
+        remembered: dict | None = None,
+    ) -> _Plan:
+        """
+        Decide what to write to `obj`: the file's `values`, except staff's changes since.
+        `remembered` overrides what the fingerprint keeps of some fields.
+        """
+        m2m = dict(m2m or {})
+        values = dict(values)
+        stamps = {name: values.pop(name) for name in STAMPS if name in values}
+        stamps = {name: value for name, value in stamps.items() if value is not None}
         adding = obj._state.adding
-        before = {name: getattr(obj, name) for name in values} if not adding else {}
+        before = {}
+        if not adding:
+            before = {name: getattr(obj, name) for name in values}
+            before |= {name: list(getattr(obj, name).all()) for name in m2m}
         for name, value in values.items():
             setattr(obj, name, value)
+        exclude = [*exclude, *m2m]
         try:
-            # Validation also tidies values (spacing in names) as saving would, so that the
-            # comparison below sees what would be stored.
-            obj.full_clean(exclude=list(exclude))
+            # Cleaning also tidies values (spacing in names) as saving would, so that the
+            # comparisons below see what would be stored.
+            obj.clean_fields(exclude=exclude)
+            obj.clean()
         except ValidationError as exc:
             raise _validation_error(record, exc) from None
-        if not adding and all(getattr(obj, name) == before[name] for name in values):
+        wanted = {name: getattr(obj, name) for name in values} | m2m
+        fingerprint = {name: _json(value) for name, value in (wanted | stamps).items()}
+        fingerprint |= remembered or {}
+
+        changes, kept, kept_names = [], [], []
+        if not adding:
+            base = None if self.replace else self.base(obj, record, list(wanted))
+            for name, value in wanted.items():
+                old = before[name]
+                if _json(old) == _json(value):
+                    m2m.pop(name, None)
+                    continue
+                earlier = _MISSING if base is None else base.get(name, _MISSING)
+                if self.replace or earlier == _json(old):
+                    changes.append(f"{name}: {_shown(old)} → {_shown(value)}")
+                    continue
+                also = "" if earlier is _MISSING or earlier == _json(value) else ", changed too"
+                kept.append(f"{name}: {_shown(old)} (the file{also}: {_shown(value)})")
+                kept_names.append(name)
+                if name in m2m:
+                    del m2m[name]
+                else:
+                    setattr(obj, name, old)
+            # The file's times come with the file's content, never over staff's changes.
+            if not (self.replace or (changes and not kept)):
+                stamps = {}
+            for name, value in list(stamps.items()):
+                if _json(getattr(obj, name)) == _json(value):
+                    del stamps[name]
+                elif name == "created_at" or not changes:
+                    changes.append(f"{name}: {_shown(getattr(obj, name))} → {_shown(value)}")
+        return _Plan(
+            obj, record, key, adding, fingerprint, changes, kept, kept_names, m2m, stamps, exclude
+        )
+
+    def apply(self, plan: _Plan) -> bool:
+        """Write what `plan` decided; True if anything was written."""
+        obj = plan.obj
+        label = LABELS[type(obj)]
+        if plan.kept:
+            self.report.kept[label] += 1
+            self.report.kept_details.extend(f"{describe(obj)}: {kept}" for kept in plan.kept)
+        written = plan.adding or bool(plan.changes)
+        if written:
+            try:
+                obj.validate_unique(exclude=plan.exclude)
+                obj.validate_constraints(exclude=plan.exclude)
+            except ValidationError as exc:
+                raise _validation_error(plan.record, exc) from None
+            obj._change_reason = self.reason(plan.record)
+            try:
+                with transaction.atomic():
+                    obj.save()
+            except IntegrityError as exc:  # a race or a constraint validation cannot see
+                raise plan.record.error(None, f"rejected by the database: {exc}.") from None
+            for name, rows in plan.m2m.items():
+                getattr(obj, name).set(rows)
+            if plan.stamps:
+                type(obj).objects.filter(pk=obj.pk).update(**plan.stamps)
+                for name, value in plan.stamps.items():
+                    setattr(obj, name, value)
+                # The history entry just written shows the record as restored, too.
+                historical = obj.history.model
+                restored = {n: v for n, v in plan.stamps.items() if hasattr(historical, n)}
+                latest = obj.history.order_by("-history_id").values("history_id")[:1]
+                if restored:
+                    historical.objects.filter(history_id__in=latest).update(**restored)
+            if plan.adding:
+                self.report.created[label] += 1
+                self.report.actions.append(f"create {describe(obj)}")
+            else:
+                self.report.updated[label] += 1
+                self.report.actions.append(f"change {describe(obj)}: " + "; ".join(plan.changes))
+        elif not plan.kept:
             self.report.unchanged[label] += 1
-            return False
-        obj._change_reason = self.reason(record)
-        try:
-            with transaction.atomic():
-                obj.save()
-        except IntegrityError as exc:  # a race or a constraint full_clean cannot see
-            raise record.error(None, f"rejected by the database: {exc}.") from None
-        (self.report.created if adding else self.report.updated)[label] += 1
-        return True
+        self.remember(obj, plan.record, plan.key, plan.fingerprint)
+        return written
 
-    def delete(self, objs: Iterable[models.Model], record: Record):
-        """Delete rows the file (`record`, their parent) no longer lists."""
-        for obj in objs:
+    def save(self, obj: models.Model, values: dict, record: Record, key: str, **options) -> bool:
+        return self.apply(self.plan(obj, values, record, key, **options))
+
+    def keep_deleted(self, model, what: str):
+        """A record or part the last import wrote and staff deleted since: it stays deleted."""
+        self.report.kept[LABELS[model]] += 1
+        self.report.kept_details.append(
+            f"{what}: deleted in the database since the last import, so not written again"
+        )
+
+    def parts(self, model, parent, parent_record, rows, wanted, natural, fixed: dict):
+        """
+        Match a record's parts in the file (`wanted`: record, identity, values) to its rows:
+        the row the last import of the file wrote for the same part, else `natural(identity,
+        values, rows, fingerprinted)` among the rows not yet matched. Plans their writes;
+        returns the plans (None for a part staff deleted) and the rows no part matched.
+        """
+        by_key, by_id = self.fingerprints(model, parent_record)
+        unmatched = {row.pk: row for row in rows}
+        present = set(unmatched)
+        plans: list[_Plan | None] = []  # in the order of `wanted`; None for a part left out
+        for record, identity, values in wanted:
+            key = f"{parent.pk}:{_digest(identity)}"
+            fingerprint = by_key.get(key)
+            row = None
+            if fingerprint is not None:
+                row = unmatched.pop(fingerprint.object_id, None)
+                if fingerprint.object_id not in present and not self.replace:
+                    self.keep_deleted(model, describe(model(**fixed, **values)))
+                    plans.append(None)
+                    continue
+            if row is None:
+                row = natural(identity, values, list(unmatched.values()), by_id)
+                if row is not None:
+                    del unmatched[row.pk]
+            plans.append(self.plan(row or model(**fixed), values, record, key))
+        return plans, list(unmatched.values())
+
+    def leftovers(self, rows, parent_record: Record) -> list:
+        """Rows of a record that its file does not list; returns those kept."""
+        kept_rows = []
+        for obj in rows:
+            if not self.replace:
+                base = self.base(obj, parent_record)
+                if base is None:
+                    why = "added in the database, not in the file"
+                elif any(
+                    _json(getattr(obj, name)) != value
+                    for name, value in base.items()
+                    if name not in STAMPS
+                ):
+                    why = "changed in the database since the last import; the file no longer has it"
+                else:
+                    why = None  # as the last import wrote it: the file took it out
+                if why:
+                    self.report.kept[LABELS[type(obj)]] += 1
+                    self.report.kept_details.append(f"{describe(obj)}: {why}")
+                    kept_rows.append(obj)
+                    continue
             self.report.deleted[LABELS[type(obj)]] += 1
-            obj._change_reason = self.reason(record)
+            self.report.actions.append(f"remove {describe(obj)}")
+            self.forget(obj)
+            obj._change_reason = self.reason(parent_record)
             obj.delete()
-
-    def sync_by_position(
-        self, model, parent: Record, existing: list, wanted: list[tuple[Record, dict]], **fixed
-    ):
-        """Match rows to the file's list in order: update in place, add the extra, drop the rest."""
-        saved = []
-        for index, (record, values) in enumerate(wanted):
-            obj = existing[index] if index < len(existing) else model(**fixed)
-            self.save(obj, {**values, "position": index + 1}, record)
-            saved.append(obj)
-        self.delete(existing[len(wanted) :], parent)
-        return saved
+        return kept_rows
 
 
 def _validation_error(record: Record, exc: ValidationError) -> ImportDataError:
@@ -402,9 +754,13 @@ def _validation_error(record: Record, exc: ValidationError) -> ImportDataError:
     return record.error(None, " ".join(exc.messages))
 
 
-def import_documents(*, documents: list[Document]) -> ImportReport:
-    report = ImportReport(files=[document.name for document in documents])
-    writer = Writer(report)
+def import_documents(
+    *, documents: list[Document], replace: bool = False, dry_run: bool = False
+) -> ImportReport:
+    report = ImportReport(
+        files=[document.name for document in documents], replace=replace, dry_run=dry_run
+    )
+    writer = Writer(report, replace=replace)
     with transaction.atomic():
         topics = _collect(documents, "topics")
         organizations = _collect(documents, "organizations")
@@ -416,6 +772,8 @@ def import_documents(*, documents: list[Document]) -> ImportReport:
             _import_organization(writer, record)
         for record in statements.values():
             _import_statement(writer, record)
+        if dry_run:
+            transaction.set_rollback(True)
     return report
 
 
@@ -433,6 +791,35 @@ def _collect(documents: list[Document], section: str) -> dict[str, Record]:
     return records
 
 
+def source(record: Record) -> str:
+    """Which file a record comes from, for fingerprints and history: its name, without the
+    folder, so that it is the same file wherever the import is run from."""
+    return Path(record.source).name[:100]
+
+
+def _existing(writer: Writer, model, slug: str, record: Record):
+    """
+    The row a file's record is: the one the last import wrote for it (even if staff changed
+    its slug since), else the one with its slug, else a new one. None if staff deleted the
+    row the last import wrote (it stays deleted, unless the import replaces).
+    """
+    fingerprint = writer.fingerprints(model, record)[0].get(slug)
+    if fingerprint is not None:
+        obj = model.objects.filter(pk=fingerprint.object_id).first()
+        if obj is not None:
+            return obj
+        if not writer.replace and not model.objects.filter(slug=slug).exists():
+            writer.keep_deleted(model, f"{LABELS[model]} “{slug}”")
+            writer.deleted[model, slug] = fingerprint.object_id
+            return None
+    return model.objects.filter(slug=slug).first() or model(slug=slug)
+
+
+def _stamps(record: Record) -> dict:
+    """The times an export gives a record (blank in ordinary files: the database's own)."""
+    return {name: record.datetime(name) for name in STAMPS}
+
+
 def _import_topic(writer: Writer, record: Record):
     slug = record.text("slug", required=True)
     values = {
@@ -440,8 +827,10 @@ def _import_topic(writer: Writer, record: Record):
         "description": record.text("description"),
     }
     record.check_no_unknown_keys()
-    topic = Topic.objects.filter(slug=slug).first() or Topic(slug=slug)
-    writer.save(topic, values, record)
+    topic = _existing(writer, Topic, slug, record)
+    writer.topics[slug] = topic
+    if topic is not None:
+        writer.save(topic, values, record, key=slug)
 
 
 def _import_organization(writer: Writer, record: Record):
@@ -456,41 +845,54 @@ def _import_organization(writer: Writer, record: Record):
         "city": record.text("city"),
         "founded_year": record.integer("founded_year"),
         "notes": record.text("notes"),
+        **_stamps(record),
     }
     other_names = []
+    seen = set()
     for item in record.records("other_names"):
-        other_names.append(
-            (
-                item,
-                {
-                    "name": item.text("name", required=True),
-                    "kind": item.text("kind") or OtherName.Kind.VARIANT,
-                },
-            )
-        )
+        item_values = {
+            "name": item.text("name", required=True),
+            "kind": item.text("kind") or OtherName.Kind.VARIANT,
+        }
         item.check_no_unknown_keys()
+        identity = normalize_name(item_values["name"]).lower()
+        if identity in seen:
+            raise item.error("name", f"“{item_values['name']}” is listed twice.")
+        seen.add(identity)
+        other_names.append((item, identity, item_values))
     former_slugs = record.texts("former_slugs")
     record.check_no_unknown_keys()
 
-    organization = Organization.objects.filter(slug=slug).first()
-    if organization is None and FormerSlug.objects.filter(slug=slug).exists():
+    if (
+        not Organization.objects.filter(slug=slug).exists()
+        and FormerSlug.objects.filter(slug=slug).exists()
+    ):
         # Staff merged this organisation into another since the file was written: the
-        # merged record stands, and references to the old slug follow it (below).
+        # merged record stands, and references to the old slug follow it (_organization).
         writer.report.unchanged[LABELS[Organization]] += 1
         return
-    organization = organization or Organization(slug=slug)
-    writer.save(organization, values, record)
+    organization = _existing(writer, Organization, slug, record)
+    writer.organizations[slug] = organization
+    if organization is None:
+        return
+    writer.save(organization, values, record, key=slug)
 
-    existing = {name.name.lower(): name for name in organization.other_names.all()}
-    seen = set()
-    for item, item_values in other_names:
-        key = normalize_name(item_values["name"]).lower()
-        if key in seen:
-            raise item.error("name", f"“{item_values['name']}” is listed twice.")
-        seen.add(key)
-        other_name = existing.pop(key, None) or OtherName(organization=organization)
-        writer.save(other_name, item_values, item)
-    writer.delete(existing.values(), record)
+    def same_name(identity, values, rows, fingerprinted):
+        return next((row for row in rows if row.name.lower() == identity), None)
+
+    plans, leftovers = writer.parts(
+        OtherName,
+        organization,
+        record,
+        list(organization.other_names.all()),
+        other_names,
+        same_name,
+        {"organization": organization},
+    )
+    writer.leftovers(leftovers, record)
+    for plan in plans:
+        if plan is not None:
+            writer.apply(plan)
 
     # Former slugs (addresses of organisations merged into this one) are only ever added: a
     # file that leaves them out, like the seeds, keeps the redirects staff made by merging.
@@ -502,7 +904,12 @@ def _import_organization(writer: Writer, record: Record):
             )
         current = FormerSlug.objects.filter(slug=former).select_related("organization").first()
         if current is None:
-            writer.save(FormerSlug(organization=organization), {"slug": former}, record)
+            writer.save(
+                FormerSlug(organization=organization),
+                {"slug": former},
+                record,
+                key=f"{organization.pk}:{former}",
+            )
         elif current.organization_id != organization.pk:
             raise record.error(
                 "former_slugs",
@@ -510,10 +917,20 @@ def _import_organization(writer: Writer, record: Record):
             )
 
 
-def _organization(record: Record, key: str, required: bool) -> Organization | None:
+class _Gone(Exception):
+    """A part names an organisation staff deleted since the last import."""
+
+
+def _organization(
+    record: Record, key: str, required: bool, writer: Writer | None = None
+) -> Organization | None:
     slug = record.text(key, required=required)
     if not slug:
         return None
+    if writer is not None and slug in writer.organizations:
+        if writer.organizations[slug] is None:
+            raise _Gone(slug)
+        return writer.organizations[slug]
     organization = (
         Organization.objects.filter(slug=slug).first()
         or Organization.objects.filter(former_slugs__slug=slug).first()
@@ -523,6 +940,109 @@ def _organization(record: Record, key: str, required: bool) -> Organization | No
             key, f"no organisation with slug “{slug}”; define it under “organizations”."
         )
     return organization
+
+
+def _position(item: Record, index: int) -> int:
+    """A part's place: as the file gives it (an export keeps gaps), else its place in the list."""
+    position = item.integer("position")
+    if position is None:
+        return index + 1
+    if position < 0:
+        raise item.error("position", f"{position} is not a place in a list (0 or more).")
+    return position
+
+
+def _numbered(identities: list[list]) -> list[list]:
+    """Identities made unique by their occurrence: the second of two alike parts is [..., 2]."""
+    seen: Counter = Counter()
+    numbered = []
+    for identity in identities:
+        seen[json.dumps(identity, ensure_ascii=False)] += 1
+        numbered.append([*identity, seen[json.dumps(identity, ensure_ascii=False)]])
+    return numbered
+
+
+def _alike(identity_of):
+    """Match a part to a row the import has no fingerprint of (one imported before fingerprints
+    were kept, or added in the database) that is the same part."""
+
+    def natural(identity, values, rows, fingerprinted):
+        return next(
+            (
+                row
+                for row in rows
+                if row.pk not in fingerprinted and identity_of(row) == identity[:-1]
+            ),
+            None,
+        )
+
+    return natural
+
+
+# What identifies a part in its file, when its place in the list does not: a part whose
+# identity changes in the file is another part (the old one goes, if nobody changed it).
+# Not the organisation, which a merge may change on both sides.
+def _contact_identity(row) -> list:
+    return ["contact", row.name, row.email, row.phone]
+
+
+def _coverage_identity(row) -> list:
+    return ["coverage", row.outlet, row.headline, row.url]
+
+
+def _quote_identity(row) -> list:
+    return ["quote", row.speaker, row.text]
+
+
+def _write_parts(writer, model, statement, record, rows, wanted, identity_of, natural=None):
+    """Plan, then write, a statement's parts of one kind; returns the plans, as `wanted`."""
+    identities = _numbered([identity_of(model(**values)) for _, values in wanted])
+    plans, leftovers = writer.parts(
+        model,
+        statement,
+        record,
+        rows,
+        [
+            (item, identity, values)
+            for (item, values), identity in zip(wanted, identities, strict=True)
+        ],
+        natural or _alike(identity_of),
+        {"statement": statement},
+    )
+    kept_rows = writer.leftovers(leftovers, record)
+    if model is CoverageLink:
+        _one_first_reported(writer, [plan for plan in plans if plan is not None], kept_rows)
+    # One first-reported item per statement: the items that lose the flag are saved first.
+    for plan in sorted(
+        (plan for plan in plans if plan is not None),
+        key=lambda plan: bool(getattr(plan.obj, "first_reported", False)),
+    ):
+        writer.apply(plan)
+    return plans
+
+
+def _one_first_reported(writer: Writer, plans: list[_Plan], kept_rows: list):
+    """
+    A statement has one first-reported item. When staff marked one in the database (an item
+    they added, or the flag kept on an item of the file), the file's flag on another item is
+    left off, and reported; the next import sees the same and keeps it so.
+    """
+    marked = [row for row in kept_rows if row.first_reported] + [
+        plan.obj
+        for plan in plans
+        if plan.obj.first_reported and "first_reported" in plan.kept_names
+    ]
+    if not marked:
+        return
+    for plan in plans:
+        if plan.obj.first_reported and plan.obj not in marked:
+            plan.obj.first_reported = False
+            plan.changes = [c for c in plan.changes if not c.startswith("first_reported:")]
+            plan.kept.append(
+                f"first_reported: left off, as {describe(marked[0])} is marked first reported "
+                "in the database"
+            )
+            plan.kept_names.append("first_reported")
 
 
 def _import_statement(writer: Writer, record: Record):
@@ -540,145 +1060,169 @@ def _import_statement(writer: Writer, record: Record):
         "published_at": record.datetime("published_at"),
         "retraction_note": record.text("retraction_note"),
         "notes": record.text("notes"),
+        **_stamps(record),
     }
-    topic_slugs = record.texts("topics")
-    topics = {topic.slug: topic for topic in Topic.objects.filter(slug__in=topic_slugs)}
-    for topic_slug in topic_slugs:
-        if topic_slug not in topics:
-            raise record.error(
-                "topics", f"no topic with slug “{topic_slug}”; define it under “topics”."
-            )
+    topics = []
+    deleted_topics = []  # the ids they had, as the fingerprint keeps the file's list
+    for topic_slug in record.texts("topics"):
+        if topic_slug in writer.topics:
+            topic = writer.topics[topic_slug]
+            if topic is None:
+                deleted_topics.append(writer.deleted[Topic, topic_slug])
+        else:
+            topic = Topic.objects.filter(slug=topic_slug).first()
+            if topic is None:
+                raise record.error(
+                    "topics", f"no topic with slug “{topic_slug}”; define it under “topics”."
+                )
+        if topic is not None:  # else staff deleted it (reported)
+            topics.append(topic)
 
-    signatures = []
-    for item in record.records("signatures"):
-        signatures.append(
-            (
-                item,
-                {
-                    "organization": _organization(item, "organization", required=True),
-                    "role": item.text("role") or Signature.Role.SIGNATORY,
-                    "name_as_printed": item.text("name_as_printed"),
-                    "joined_on": item.date("joined_on"),
-                    "withdrawn_on": item.date("withdrawn_on"),
-                    "withdrawal_reason": item.text("withdrawal_reason"),
-                },
-            )
-        )
-        item.check_no_unknown_keys()
+    left_out = []
 
-    contacts = []
-    for item in record.records("media_contacts"):
-        contacts.append(
-            (
-                item,
-                {
-                    "organization": _organization(item, "organization", required=False),
-                    "name": item.text("name"),
-                    "email": item.text("email"),
-                    "phone": item.text("phone"),
-                    "is_public": item.boolean("is_public", default=True),
-                },
-            )
-        )
-        item.check_no_unknown_keys()
+    def items(key, read):
+        parts = []
+        for index, item in enumerate(record.records(key)):
+            try:
+                item_values = read(item)
+            except _Gone as gone:
+                left_out.append(
+                    f"statement “{slug}”: {key}[{index}]: not written, as the organisation "
+                    f"“{gone}” was deleted in the database since the last import"
+                )
+                continue
+            item_values["position"] = _position(item, index)
+            item.check_no_unknown_keys()
+            parts.append((item, item_values))
+        return parts
 
-    coverage = []
+    signed: dict[int, Record] = {}
+
+    def signature(item):
+        organization = _organization(item, "organization", True, writer)
+        if organization.pk in signed:
+            raise item.error(
+                "organization",
+                f"“{organization.slug}” already signed this statement "
+                f"at {signed[organization.pk].where}.",
+            )
+        signed[organization.pk] = item
+        return {
+            "organization": organization,
+            "role": item.text("role") or Signature.Role.SIGNATORY,
+            "name_as_printed": item.text("name_as_printed"),
+            "joined_on": item.date("joined_on"),
+            "withdrawn_on": item.date("withdrawn_on"),
+            "withdrawal_reason": item.text("withdrawal_reason"),
+        }
+
+    signatures = items("signatures", signature)
+    contacts = items(
+        "media_contacts",
+        lambda item: {
+            "organization": _organization(item, "organization", False, writer),
+            "name": item.text("name"),
+            "email": item.text("email"),
+            "phone": item.text("phone"),
+            "is_public": item.boolean("is_public", default=True),
+        },
+    )
     refs: dict[str, int] = {}
-    for index, item in enumerate(record.records("coverage")):
+
+    def coverage_item(item):
         ref = item.text("ref")
         if ref:
             if ref in refs:
                 raise item.error("ref", f"“{ref}” is used by another coverage item.")
-            refs[ref] = index
+            refs[ref] = len(refs_order)
+        refs_order.append(item)
         date, precision = item.partial_date("date")
-        coverage.append(
-            (
-                item,
-                {
-                    "outlet": item.text("outlet"),
-                    "headline": item.text("headline"),
-                    "url": item.text("url"),
-                    "date": date,
-                    "date_precision": precision,
-                    "kind": item.text("kind") or CoverageLink.Kind.NEWS,
-                    "first_reported": item.boolean("first_reported", default=False),
-                    "notes": item.text("notes"),
-                },
-            )
-        )
-        item.check_no_unknown_keys()
+        return {
+            "outlet": item.text("outlet"),
+            "headline": item.text("headline"),
+            "url": item.text("url"),
+            "date": date,
+            "date_precision": precision,
+            "kind": item.text("kind") or CoverageLink.Kind.NEWS,
+            "first_reported": item.boolean("first_reported", default=False),
+            "notes": item.text("notes"),
+        }
 
-    quotes = []
-    for item in record.records("quotes"):
+    refs_order: list[Record] = []
+    coverage = items("coverage", coverage_item)
+    sources: list[str] = []
+
+    def quote(item):
         source = item.text("source")
         if source and source not in refs:
             raise item.error("source", f"no coverage item of this statement has ref “{source}”.")
-        quotes.append(
-            (
-                item,
-                {
-                    "speaker": item.text("speaker", required=True),
-                    "speaker_title": item.text("speaker_title"),
-                    "organization": _organization(item, "organization", required=False),
-                    "text": item.text("text", required=True),
-                },
-                source,
-            )
-        )
-        item.check_no_unknown_keys()
+        read = {
+            "speaker": item.text("speaker", required=True),
+            "speaker_title": item.text("speaker_title"),
+            "organization": _organization(item, "organization", False, writer),
+            "text": item.text("text", required=True),
+        }
+        sources.append(source)
+        return read
+
+    quotes = items("quotes", quote)
     record.check_no_unknown_keys()
 
-    statement = Statement.objects.filter(slug=slug).first() or Statement(slug=slug)
-    adding = statement._state.adding
-    changed = writer.save(statement, values, record, exclude=["topics", "document"])
-    if {topic.pk for topic in statement.topics.all()} != {t.pk for t in topics.values()}:
-        statement.topics.set(topics.values())
-        if not adding and not changed:
-            writer.report.unchanged["statement"] -= 1
-            writer.report.updated["statement"] += 1
-
-    _sync_signatures(writer, record, statement, signatures)
-    writer.sync_by_position(
-        MediaContact, record, list(statement.media_contacts.all()), contacts, statement=statement
-    )
-    # The database allows one first-reported item per statement; when the file moves the
-    # flag to another item, clear it first so the items can be saved in any order.
-    wanted_first = [i for i, (_, values) in enumerate(coverage) if values["first_reported"]]
-    existing_coverage = list(statement.coverage.all())
-    had_first = [i for i, link in enumerate(existing_coverage) if link.first_reported]
-    if had_first and had_first != wanted_first:
-        statement.coverage.filter(first_reported=True).update(first_reported=False)
-        existing_coverage = list(statement.coverage.all())
-    saved_coverage = writer.sync_by_position(
-        CoverageLink, record, existing_coverage, coverage, statement=statement
-    )
-    by_ref = {ref: saved_coverage[index] for ref, index in refs.items()}
-    writer.sync_by_position(
-        Quote,
+    statement = _existing(writer, Statement, slug, record)
+    if statement is None:
+        return
+    writer.report.kept_details.extend(left_out)
+    writer.report.kept["statement"] += bool(left_out)
+    writer.save(
+        statement,
+        values,
         record,
-        list(statement.quotes.all()),
-        [(item, {**values, "source": by_ref.get(source)}) for item, values, source in quotes],
-        statement=statement,
+        key=slug,
+        exclude=["topics", "document"],
+        m2m={"topics": topics},
+        remembered={"topics": _json([*topics, *deleted_topics])},
     )
 
-
-def _sync_signatures(
-    writer: Writer, record: Record, statement: Statement, wanted: list[tuple[Record, dict]]
-):
-    existing = {sig.organization_id: sig for sig in statement.signatures.all()}
-    seen: dict[int, Record] = {}
-    for position, (item, values) in enumerate(wanted, start=1):
-        organization = values["organization"]
-        if organization.pk in seen:
-            raise item.error(
-                "organization",
-                f"“{organization.slug}” already signed this statement "
-                f"at {seen[organization.pk].where}.",
-            )
-        seen[organization.pk] = item
-        values = {**values, "position": position}
-        if values["joined_on"] is None:
-            values["joined_on"] = statement.issued_on
-        signature = existing.pop(organization.pk, None) or Signature(statement=statement)
-        writer.save(signature, values, item)
-    writer.delete(existing.values(), record)
+    for _, item_values in signatures:
+        if item_values["joined_on"] is None:
+            item_values["joined_on"] = statement.issued_on
+    _write_parts(
+        writer,
+        Signature,
+        statement,
+        record,
+        list(statement.signatures.all()),
+        signatures,
+        lambda row: ["signature", _json(row.organization)],
+        natural=lambda identity, values, rows, fingerprinted: next(
+            (row for row in rows if row.organization_id == values["organization"].pk), None
+        ),
+    )
+    _write_parts(
+        writer,
+        MediaContact,
+        statement,
+        record,
+        list(statement.media_contacts.all()),
+        contacts,
+        _contact_identity,
+    )
+    coverage_plans = _write_parts(
+        writer,
+        CoverageLink,
+        statement,
+        record,
+        list(statement.coverage.all()),
+        coverage,
+        _coverage_identity,
+    )
+    by_ref = {
+        ref: coverage_plans[index].obj
+        for ref, index in refs.items()
+        if coverage_plans[index] is not None
+    }
+    for (_, item_values), source in zip(quotes, sources, strict=True):
+        item_values["source"] = by_ref.get(source)
+    _write_parts(
+        writer, Quote, statement, record, list(statement.quotes.all()), quotes, _quote_identity
+    )

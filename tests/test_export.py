@@ -5,6 +5,7 @@ export again, and the two files are identical, on SQLite and on PostgreSQL alike
 
 import datetime
 import json
+import re
 
 import pytest
 import yaml
@@ -13,7 +14,15 @@ from django.db import connection
 
 from organizations.merge import merge_organizations
 from organizations.models import FormerSlug, Organization, OtherName
-from statements.models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
+from statements.models import (
+    CoverageLink,
+    ImportedRecord,
+    MediaContact,
+    Quote,
+    Signature,
+    Statement,
+    Topic,
+)
 
 from . import factories
 
@@ -118,7 +127,8 @@ def _rich_data(seeded):
 
 
 def _empty_the_database():
-    for model in (Statement, FormerSlug, Organization, Topic):
+    """As a new database is: no records, and no memory of any import."""
+    for model in (Statement, FormerSlug, Organization, Topic, ImportedRecord):
         model.objects.all().delete()
     assert not Signature.objects.exists() and not OtherName.objects.exists()
 
@@ -244,3 +254,96 @@ def test_a_former_slug_that_is_also_an_organisation_of_the_import_is_refused(db,
     with pytest.raises(CommandError, match="“victim” is also an organisation of this import"):
         call_command("import_statements", str(path))
     assert not Organization.objects.exists() and not FormerSlug.objects.exists()
+
+
+def test_a_backup_round_trip_keeps_every_time_and_place(seeded, client, tmp_path):
+    """Exported, imported into an empty database: each record's created_at and updated_at
+    and each part's position are the originals, so the sitemap and feeds say the same."""
+    _rich_data(seeded)
+    start = datetime.datetime(2025, 1, 1, 8, 30, tzinfo=datetime.UTC)
+    for model in (Organization, Statement):
+        for n, pk in enumerate(model.objects.order_by("pk").values_list("pk", flat=True)):
+            model.objects.filter(pk=pk).update(
+                created_at=start + datetime.timedelta(days=n, microseconds=n * 7),
+                updated_at=start + datetime.timedelta(days=n + 30, hours=n, microseconds=n),
+            )
+    # Signatures removed from the middle of a list leave a gap: 1, 2, 5, 6, ...
+    joint = Statement.objects.get(slug="2025-11-12-azerbaijan-isf-gaza-joint-statement")
+    joint.signatures.filter(position__in=[3, 4]).delete()
+    Statement.objects.filter(pk=joint.pk).update(updated_at=start)
+    # And a coverage item's and a quote's places that are not their places in the list.
+    awkward = Statement.objects.get(slug="awkward")
+    awkward.coverage.filter(position=2).update(position=7)
+    awkward.quotes.filter(position=1).update(position=0)
+
+    def times():
+        return {
+            (model.__name__, slug): (created, updated)
+            for model in (Organization, Statement)
+            for slug, created, updated in model.objects.values_list(
+                "slug", "created_at", "updated_at"
+            )
+        }
+
+    def places():
+        return {
+            (model.__name__, statement, str(part)): position
+            for model, part in (
+                (Signature, "organization__slug"),
+                (MediaContact, "name"),
+                (CoverageLink, "outlet"),
+                (Quote, "speaker"),
+            )
+            for statement, part, position in model.objects.values_list(
+                "statement__slug", part, "position"
+            )
+        }
+
+    def published():
+        # The sitemap lists records in the order of their ids, which a new database gives
+        # anew: what it says of each address is what counts.
+        sitemap = client.get("/sitemap.xml").content.decode()
+        return {
+            "sitemap": sorted(
+                re.findall(r"<url><loc>(.*?)</loc>(?:<lastmod>(.*?)</lastmod>)?", sitemap)
+            ),
+        } | {
+            url: client.get(url).content
+            for url in (
+                "/feeds/statements/",
+                "/organizations/dawn/feed/",
+                "/topics/gaza/feed/",
+            )
+        }
+
+    before = (times(), places(), published())
+    assert [p for (m, s, _), p in before[1].items() if m == "Signature" and s == joint.slug][
+        :3
+    ] == [1, 2, 5]
+    assert sum(bool(lastmod) for _, lastmod in before[2]["sitemap"]) > 10
+    backup = tmp_path / "backup.yaml"
+    call_command("export_statements", str(backup), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    _empty_the_database()
+    call_command("import_statements", str(backup), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert times() == before[0]
+    # The history entry the import wrote shows the record as restored, too.
+    assert (
+        Statement.history.filter(slug="awkward").latest().created_at
+        == (before[0]["Statement", "awkward"][0])
+    )
+    assert places() == before[1]
+    assert published() == before[2]
+
+
+def test_ordinary_import_files_need_no_times_or_positions(db, tmp_path):
+    path = tmp_path / "plain.yaml"
+    path.write_text(
+        "organizations: [{slug: o, name: O}]\n"
+        "statements: [{slug: s, title: T, issued_on: 2025-11-12, "
+        "signatures: [{organization: o}]}]\n",
+        encoding="utf-8",
+    )
+    call_command("import_statements", str(path), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    statement = Statement.objects.get(slug="s")
+    assert statement.signatures.get().position == 1
+    assert statement.created_at is not None and statement.updated_at >= statement.created_at

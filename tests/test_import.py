@@ -1,5 +1,6 @@
 """The import command: all-or-nothing, idempotent, and precise about what is wrong."""
 
+import io
 import re
 import shutil
 from pathlib import Path
@@ -8,10 +9,12 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
+from organizations.merge import merge_organizations
 from organizations.models import Organization
-from statements.models import Statement
+from statements.models import CoverageLink, ImportedRecord, Signature, Statement, Topic
 from statements.services import import_paths
 
+from . import factories
 from .conftest import SEEDS
 
 VALID = """
@@ -356,3 +359,267 @@ def test_untidy_spacing_in_a_file_imports_the_same_twice(db, tmp_path):
     assert not import_paths([path]).changed
     assert snapshot() == before
     assert Organization.objects.get(slug="cmep").name == "Churches for Middle East Peace"
+
+
+# --- Re-importing over staff's work -------------------------------------------------------
+
+JOINT = "2025-11-12-azerbaijan-isf-gaza-joint-statement"
+
+
+def run(*args) -> str:
+    """The import command's output."""
+    out = io.StringIO()
+    call_command("import_statements", *map(str, args), stdout=out)
+    return out.getvalue()
+
+
+def _staff_work():
+    """The issue's scenario: staff add a signatory to the seeded joint statement, and merge
+    a duplicate record into DAWN, which gives DAWN an acronym and another name."""
+    joint = Statement.objects.get(slug=JOINT)
+    newcomer = factories.organization(name="Newcomer Network", slug="newcomer-network")
+    Signature.objects.create(statement=joint, organization=newcomer, position=19)
+    duplicate = factories.organization(
+        name="Democracy for the Arab World Now", slug="democracy-for-the-arab-world-now"
+    )
+    duplicate.acronym = "DAWN"
+    duplicate.save()
+    merge_organizations(keep=Organization.objects.get(slug="dawn"), other=duplicate)
+    dawn = Organization.objects.get(slug="dawn")
+    assert dawn.acronym == "DAWN"
+    assert dawn.other_names.filter(name="Democracy for the Arab World Now").exists()
+
+
+def _staff_work_is_there() -> bool:
+    dawn = Organization.objects.get(slug="dawn")
+    return (
+        Signature.objects.filter(
+            statement__slug=JOINT, organization__slug="newcomer-network"
+        ).exists()
+        and dawn.acronym == "DAWN"
+        and dawn.other_names.filter(name="Democracy for the Arab World Now").exists()
+    )
+
+
+def test_importing_the_seeds_again_keeps_what_staff_added_and_says_so(seeded):
+    _staff_work()
+    before = snapshot()
+    out = run(SEEDS)
+    assert snapshot() == before
+    assert _staff_work_is_there()
+    assert "removed" not in out.replace("0 removed", "")
+    assert "Kept 3 change(s) made in the database since the last import" in out
+    assert f"statement “{JOINT}”: signature of “newcomer-network”: added in the database" in out
+    assert "organisation “dawn”: acronym: “DAWN” (the file: (blank))" in out
+    assert (
+        "organisation “dawn”: other name “Democracy for the Arab World Now”: added in the "
+        "database, not in the file" in out
+    )
+    assert "Nothing changed: the database already matches the files, apart from" in out
+
+
+def test_replace_with_a_dry_run_lists_what_would_go_and_changes_nothing(seeded):
+    _staff_work()
+    before = snapshot()
+    out = run(SEEDS, "--replace", "--dry-run")
+    assert snapshot() == before
+    assert _staff_work_is_there()
+    assert "Dry run: nothing was written. The import would make these changes:" in out
+    assert f"  remove statement “{JOINT}”: signature of “newcomer-network”" in out
+    assert "  change organisation “dawn”: acronym: “DAWN” → (blank)" in out
+    assert "  remove organisation “dawn”: other name “Democracy for the Arab World Now”" in out
+
+
+def test_replace_makes_the_records_match_the_files(seeded):
+    _staff_work()
+    out = run(SEEDS, "--replace")
+    assert "signatures: 0 created, 0 updated, 1 removed" in out
+    dawn = Organization.objects.get(slug="dawn")
+    assert dawn.acronym == "" and not dawn.other_names.exists()
+    assert not Signature.objects.filter(organization__slug="newcomer-network").exists()
+    # The merge's redirect stays: files only ever add former slugs.
+    assert dawn.former_slugs.filter(slug="democracy-for-the-arab-world-now").exists()
+    assert not import_paths([SEEDS]).changed
+
+
+def test_a_dry_run_without_replace_lists_what_an_import_would_create(db):
+    out = run(SEEDS, "--dry-run")
+    assert f"  create statement “{JOINT}”" in out
+    assert "  create organisation “dawn”" in out
+    assert all(rows == [] for rows in snapshot().values())
+
+
+def test_a_file_edited_after_an_import_applies_where_staff_changed_nothing(db, tmp_path):
+    import_paths([write(tmp_path, VALID)])
+    statement = Statement.objects.get(slug="joint")
+    # Staff correct the place and the CMEP signature's printed name, and add a coverage item.
+    statement.place = "Washington, D.C."
+    statement.save()
+    cmep = statement.signatures.get(organization__slug="cmep")
+    cmep.name_as_printed = "CMEP"
+    cmep.save()
+    CoverageLink.objects.create(statement=statement, outlet="Staff Found This", position=4)
+    # The file, meanwhile: a new title, a changed date, a new signatory, the ANCA quote gone,
+    # and its own idea of the CMEP printed name and of the place.
+    edited = (
+        VALID.replace("title: A joint statement", "title: A better title\n    place: Yerevan")
+        .replace("{outlet: ARY News, date: 2026}", "{outlet: ARY News, date: 2026-02-03}")
+        .replace(
+            "{organization: cmep, joined_on: 2025-11-13}",
+            "{organization: cmep, joined_on: 2025-11-13, name_as_printed: Churches}\n"
+            "      - {organization: newer}",
+        )
+        .replace("  - {slug: cmep,", "  - {slug: newer, name: Newer}\n  - {slug: cmep,")
+        .replace("    quotes:\n      - {speaker: Aram Hamparian, organization: anca, "
+                 "text: Words., source: politico}\n", "")
+    )  # fmt: skip
+    assert edited.count("Newer") == 1 and "quotes" not in edited
+    report = import_paths([write(tmp_path, edited)])
+    statement.refresh_from_db()
+    assert statement.title == "A better title"  # the file's change, on a field staff left
+    assert statement.place == "Washington, D.C."  # staff's change stands over the file's
+    assert statement.coverage.get(outlet="ARY News").date_text == "2026-02-03"
+    assert statement.coverage.filter(outlet="Staff Found This").exists()
+    assert statement.signatures.get(organization__slug="cmep").name_as_printed == "CMEP"
+    assert list(statement.signatures.values_list("organization__slug", flat=True)) == [
+        "anca", "cmep", "newer",
+    ]  # fmt: skip
+    assert not statement.quotes.exists()  # untouched since the import: the file removed it
+    assert report.deleted["quote"] == 1
+    assert "statement “joint”: place: “Washington, D.C.” (the file, changed too: “Yerevan”)" in (
+        report.kept_details
+    )
+    assert any("coverage link “Staff Found This”: added in the database" in line
+               for line in report.kept_details)  # fmt: skip
+    # Once more: nothing to do, and staff's changes are still reported as kept.
+    again = import_paths([write(tmp_path, edited)])
+    assert not again.changed and len(again.kept_details) == len(report.kept_details)
+    assert "statement “joint”: place: “Washington, D.C.” (the file: “Yerevan”)" in (
+        again.kept_details
+    )
+
+
+def test_what_staff_deleted_is_not_imported_again_unless_replacing(seeded):
+    Signature.objects.get(statement__slug=JOINT, organization__slug="codepink").delete()
+    Topic.objects.get(slug="peacekeeping").delete()
+    Organization.objects.get(slug="armenian-national-committee-of-america").other_names.get(
+        name="ANCA"
+    ).delete()
+    dawn = Organization.objects.get(slug="dawn")
+    dawn.signatures.all().delete()
+    dawn.delete()
+    before = snapshot()
+    out = run(SEEDS)
+    assert snapshot() == before
+    gone = "deleted in the database since the last import, so not written again"
+    assert f"statement “{JOINT}”: signature of “codepink”: {gone}" in out
+    assert f"topic “peacekeeping”: {gone}" in out
+    assert (
+        f"organisation “armenian-national-committee-of-america”: other name “ANCA”: {gone}" in out
+    )
+    assert f"organisation “dawn”: {gone}" in out
+    assert "not written, as the organisation “dawn” was deleted in the database" in out
+    run(SEEDS, "--replace")
+    assert Signature.objects.filter(statement__slug=JOINT, organization__slug="codepink").exists()
+    assert Statement.objects.get(slug=JOINT).topics.filter(slug="peacekeeping").exists()
+    assert Signature.objects.filter(statement__slug=JOINT, organization__slug="dawn").exists()
+    assert not import_paths([SEEDS]).changed
+
+
+def test_importing_an_export_into_the_same_database_leaves_staff_work_to_the_seeds(
+    seeded, tmp_path
+):
+    """Each file's import compares with what that file last gave: importing an export (which
+    holds staff's changes) does not make the seeds' next import take them back."""
+    _staff_work()
+    codepink = Organization.objects.get(slug="codepink")
+    codepink.city = "Washington"
+    codepink.save()
+    backup = tmp_path / "backup.yaml"
+    call_command("export_statements", str(backup), stdout=io.StringIO())
+    assert not import_paths([backup]).changed
+    out = run(SEEDS)
+    assert _staff_work_is_there()
+    assert Organization.objects.get(slug="codepink").city == "Washington"
+    assert "organisation “codepink”: city: “Washington” (the file: (blank))" in out
+
+
+def test_a_database_imported_before_fingerprints_were_kept_is_read_from_its_history(
+    seeded, tmp_path
+):
+    """An import from before this version left no fingerprints: the rows' history tells
+    which the import wrote last and which staff changed since."""
+    ImportedRecord.objects.all().delete()
+    _staff_work()
+    folder = tmp_path / "seeds"
+    shutil.copytree(SEEDS, folder)
+    organizations = folder / "organizations.yaml"
+    organizations.write_text(
+        organizations.read_text(encoding="utf-8").replace("name: CODEPINK", "name: CODEPINK X"),
+        encoding="utf-8",
+    )
+    report = import_paths([folder])
+    assert _staff_work_is_there()
+    assert Organization.objects.get(slug="codepink").name == "CODEPINK X"
+    assert report.updated == {"organisation": 1}
+    assert not report.deleted
+
+
+def test_make_run_keeps_staff_work_on_a_real_database(tmp_path):
+    """`make run`'s import step, run as it runs it, twice, with staff work in between."""
+    from .production import base_env, manage
+
+    makefile = (SEEDS.parent / "Makefile").read_text(encoding="utf-8")
+    step = next(line for line in makefile.splitlines() if "import_statements" in line)
+    arguments = step.split("manage.py", 1)[1].split()
+    assert arguments == ["import_statements", "seeds/"]  # additive: no --replace
+    env = base_env(f"sqlite:///{tmp_path / 'run.sqlite3'}")
+    manage("migrate", "--noinput", env=env)
+    manage(*arguments, env=env)
+    manage(
+        "shell",
+        "-c",
+        "from organizations.models import Organization; from statements.models import "
+        "Signature, Statement; Signature.objects.create(statement=Statement.objects.get("
+        f"slug='{JOINT}'), organization=Organization.objects.create(name='Newcomer', "
+        "slug='newcomer'), position=19)",
+        env=env,
+    )
+    out = manage(*arguments, env=env).stdout
+    assert f"statement “{JOINT}”: signature of “newcomer”: added in the database" in out
+    dry = manage(*arguments, "--replace", "--dry-run", env=env).stdout
+    assert f"  remove statement “{JOINT}”: signature of “newcomer”" in dry
+
+    def newcomer_signatures() -> str:
+        return manage(
+            "shell", "-c", "from statements.models import Signature; "
+            "print(Signature.objects.filter(organization__slug='newcomer').count())", env=env,
+        ).stdout.strip().splitlines()[-1]  # fmt: skip
+
+    assert newcomer_signatures() == "1"
+    manage(*arguments, "--replace", env=env)
+    assert newcomer_signatures() == "0"
+
+
+def test_the_first_reported_item_staff_chose_stands_when_the_file_moves_the_flag(db, tmp_path):
+    import_paths([write(tmp_path, VALID)])
+    statement = Statement.objects.get(slug="joint")
+    statement.coverage.filter(outlet="Politico").update(first_reported=False)
+    CoverageLink.objects.create(
+        statement=statement, outlet="Staff Outlet", first_reported=True, position=4
+    )
+    moved = VALID.replace("first_reported: true}", "first_reported: false}").replace(
+        "{outlet: Ynet, date: 2026-01}", "{outlet: Ynet, date: 2026-01, first_reported: true}"
+    )
+    report = import_paths([write(tmp_path, moved)])
+    assert statement.coverage.get(first_reported=True).outlet == "Staff Outlet"
+    assert any(
+        "coverage link “Ynet”: first_reported: left off, as statement “joint”: coverage link "
+        "“Staff Outlet” is marked first reported" in line
+        for line in report.kept_details
+    )
+    before = snapshot()
+    assert not import_paths([write(tmp_path, moved)]).changed
+    assert snapshot() == before
+    import_paths([write(tmp_path, moved)], replace=True)
+    assert statement.coverage.get(first_reported=True).outlet == "Ynet"
