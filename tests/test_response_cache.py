@@ -143,7 +143,8 @@ def test_every_public_table_moves_the_data_version():
     from django.apps import apps
 
     tables = importlib.import_module("statements.migrations.0005_data_version").TABLES
-    derived = {"organizations.Cosigning", "statements.DataVersion"}
+    # Derived data and bookkeeping: nothing public is read from them.
+    derived = {"organizations.Cosigning", "statements.DataVersion", "statements.ImportedRecord"}
     ours = set()
     for model in apps.get_models(include_auto_created=True):
         label = model._meta.label
