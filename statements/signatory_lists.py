@@ -32,6 +32,10 @@ MAX_TEXT = 500_000  # characters of pasted text, or of a decoded CSV file
 NAME_MAX = Organization._meta.get_field("name").max_length
 ACRONYM_MAX = Organization._meta.get_field("acronym").max_length
 CSV_COLUMNS = ("name", "acronym", "role", "joined_on", "withdrawn_on", "withdrawal_reason")
+# A line naming "=HYPERLINK(…)" or "@someone" is a formula or a mention, never an
+# organisation: taken as a new one, it would reach every CSV download of the list. (A
+# leading "+" or "-" is a bullet, removed from pasted lines; "+972 Magazine" is a name.)
+NOT_A_NAME_START = ("=", "@")
 
 
 class ListError(ValidationError):
@@ -198,6 +202,16 @@ def _check_entries(entries: list[Entry]):
     if len(entries) > MAX_LINES:
         raise ListError(f"The list has more than {MAX_LINES} names; split it.", code="size")
     for entry in entries:
+        for what, value in (("name", entry.line.name), ("acronym", entry.line.acronym)):
+            if value.startswith(NOT_A_NAME_START):
+                errors.append(
+                    _line_error(
+                        entry.number,
+                        f"the {what} “{value[:60]}” begins with “{value[0]}”, as a spreadsheet "
+                        "formula or a mention does, and no organisation's name does. Remove "
+                        "the line, or type the name as the organisation writes it.",
+                    )
+                )
         if len(entry.line.name) > NAME_MAX:
             errors.append(_line_error(entry.number, f"the name is over {NAME_MAX} characters."))
         if len(entry.line.acronym) > ACRONYM_MAX:
