@@ -22,6 +22,7 @@ from django.utils.text import slugify
 
 from organizations.matching import Match, Matcher, PastedLine, match_key, parse_pasted_list
 from organizations.models import FormerSlug, Organization, OtherName, normalize_name
+from tracker.text import tidy_breaks, unstorable_character
 
 from .models import Signature, Statement
 
@@ -172,7 +173,7 @@ def _csv_entry(number: int, row: dict, role: str, joined_on: datetime.date) -> E
                 _line_error(number, f"{key} “{value}” is not a date in the form YYYY-MM-DD.")
             ) from None
 
-    reason = row.get("withdrawal_reason", "").strip()
+    reason = tidy_breaks(row.get("withdrawal_reason", "").strip(), multiline=True)
     entry = Entry(
         line,
         row_role,
@@ -202,8 +203,22 @@ def _check_entries(entries: list[Entry]):
     if len(entries) > MAX_LINES:
         raise ListError(f"The list has more than {MAX_LINES} names; split it.", code="size")
     for entry in entries:
-        for what, value in (("name", entry.line.name), ("acronym", entry.line.acronym)):
-            if value.startswith(NOT_A_NAME_START):
+        texts = (
+            ("name", entry.line.name),
+            ("acronym", entry.line.acronym),
+            ("withdrawal_reason", entry.withdrawal_reason),
+        )
+        for what, value in texts:
+            character = unstorable_character(value)
+            if character is not None:
+                errors.append(
+                    _line_error(
+                        entry.number,
+                        f"the {what} contains an invisible control character ({character}). "
+                        "Remove it, or paste the list as plain text.",
+                    )
+                )
+            elif what != "withdrawal_reason" and value.startswith(NOT_A_NAME_START):
                 errors.append(
                     _line_error(
                         entry.number,

@@ -145,10 +145,28 @@ def schema_csv_addresses(client) -> set[str]:
 
 def test_every_csv_download_gives_formulas_as_text(formulas, client):
     addresses = schema_csv_addresses(client)
-    linked = page_csv_links(client, "/statements/formula-statement/", "/organizations/formula-org/")
+    linked = page_csv_links(
+        client,
+        "/",
+        "/statements/",
+        "/statements/formula-statement/",
+        "/organizations/",
+        "/organizations/formula-org/",
+        "/topics/",
+        "/topics/formula-topic/",
+    )
+    assert len(linked) >= 2, linked  # a statement's signatories, an organisation's timeline
     # The pages link CSV downloads the schema lists too (the same endpoints, filtered).
     assert {urlsplit(link).path for link in linked} <= {urlsplit(a).path for a in addresses}
-    assert len(addresses) == 6, sorted(addresses)  # a new CSV is swept here with the rest
+    # The ones there are now (a new one is swept with them).
+    assert {
+        "/api/v1/statements/?format=csv",
+        "/api/v1/organizations/?format=csv",
+        "/api/v1/organizations/formula-org/timeline/?format=csv",
+        "/api/v1/organizations/formula-org/cosigners/?format=csv",
+        "/api/v1/signatures/?format=csv",
+        "/api/v1/topics/?format=csv",
+    } <= addresses, sorted(addresses)
     neutralised_anywhere = set()
     for address in sorted(addresses | linked):
         rows = csv_rows(client.get(address))
@@ -227,6 +245,21 @@ def test_a_pasted_formula_or_mention_is_a_line_error_not_a_new_organisation(staf
     )
     assert "Line 3: the name “=SUM(1,2)” begins with “=”" in said
     assert Organization.objects.count() == organisations
+    assert not letter.signatures.exists()
+
+
+def test_a_control_character_in_a_pasted_list_is_a_line_error_at_preview(staff_client, letter):
+    said = preview_errors(staff_client, letter, text="Good Org\nBell\x07 Org\n")
+    assert "Line 2: the name contains an invisible control character (U+0007)" in said
+    upload = b"name,withdrawn_on,withdrawal_reason\nGood Org,2026-02-01,Left\x0bfor good\n"
+    upload += b"Other Org,2026-02-01,Rang\x07\n"
+    said = preview_errors(
+        staff_client,
+        letter,
+        csv_file=SimpleUploadedFile("list.csv", upload, content_type="text/csv"),
+    )
+    assert "Line 3: the withdrawal_reason contains an invisible control character" in said
+    assert "Line 2" not in said  # Word's line break is a line break
     assert not letter.signatures.exists()
 
 
