@@ -196,6 +196,15 @@ def test_a_neutralised_cell_is_the_text_with_a_leading_quote_and_json_keeps_it_a
     assert (detail["title"], detail["place"]) == (FORMULAS["statement title"], FORMULAS["place"])
 
 
+def test_every_text_cell_is_quoted_so_no_separator_can_open_a_cell(formulas, client):
+    Statement.objects.filter(slug="formula-statement").update(place="Geneva;=1+1\t@A1")
+    response = client.get("/api/v1/statements/", {"format": "csv"})
+    header, row = b"".join(response.streaming_content).decode().splitlines()
+    assert header.startswith('"slug","title",')
+    assert '"Geneva;=1+1\t@A1"' in row
+    assert row.endswith(',1,1,"http://testserver/api/v1/statements/formula-statement/"')
+
+
 @pytest.mark.parametrize(
     ("value", "cell"),
     [

@@ -166,12 +166,14 @@ class CursorPagination(pagination.CursorPagination):
 class CSVWriter:
     """
     The one way this product writes CSV: every cell goes through spreadsheet_cell, so
-    that no text can reach a spreadsheet as a formula (tracker/text.py). `out` is a file,
-    or None to have writerow return each line, for streaming.
+    that no text can reach a spreadsheet as a formula (tracker/text.py), and every cell of
+    text is quoted, so that a spreadsheet splitting lines on another separator (";" in
+    many locales) cannot cut one open into a cell of its own. `out` is a file, or None to
+    have writerow return each line, for streaming.
     """
 
     def __init__(self, out=None):
-        self._writer = csv.writer(out if out is not None else _Echo())
+        self._writer = csv.writer(out if out is not None else _Echo(), quoting=csv.QUOTE_NONNUMERIC)
 
     def writerow(self, cells):
         return self._writer.writerow([spreadsheet_cell(cell) for cell in cells])
