@@ -4,18 +4,18 @@ Text that every output can carry: XML 1.0 (the Atom feeds) and spreadsheets (CSV
 A spreadsheet opening a CSV file takes a cell that begins with =, +, - or @ (or a tab or
 carriage return before one) for a formula, so a name typed by anyone outside, such as
 `=HYPERLINK("http://…","Click")`, would run in a partner's spreadsheet. Every CSV cell of
-text goes through `spreadsheet_cell`, which prefixes such a cell with a single quote (as
-OWASP recommends): spreadsheets then show it as text, and the quote tells a reader of the
-raw file that the cell was neutralised.
+text goes through `spreadsheet_cell`, which prefixes such a cell with a single quote, and
+is quoted (tracker.api.CSVWriter), as OWASP recommends: spreadsheets then show it as text,
+and the quote tells a reader of the raw file that the cell was neutralised.
 
 XML 1.0 cannot hold most C0 control characters, U+FFFE, U+FFFF or a lone surrogate, and an
 Atom feed with one of them cannot be written at all. Text pasted from a word processor
 brings some with it, invisibly: Word's manual line break is U+000B and its page break
 U+000C. So every text field staff or an import fill is checked when the record is
-validated (`CheckedText`, on every model with text): those two become line breaks, and
-any other such character is a validation error naming the field. Output that reads rows
-written some other way (plain SQL) still drops them (`xml_text`), so that one row can
-never break a feed.
+validated (`CheckedText`, on every model with text): those two become line breaks (spaces
+in one-line fields), and any other such character is a validation error naming the field.
+Output that reads rows written some other way (plain SQL) still drops them (`xml_text`),
+so that one row can never break a feed.
 """
 
 import re
