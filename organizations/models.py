@@ -7,6 +7,8 @@ from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from tracker.text import CheckedText
+
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -72,7 +74,7 @@ class OrganizationQuerySet(models.QuerySet):
 DERIVED_FIELDS = ("public_statement_count", "cosigners_kept")
 
 
-class Organization(models.Model):
+class Organization(CheckedText, models.Model):
     class Kind(models.TextChoices):
         ADVOCACY = "advocacy", "Advocacy group"
         FAITH_BASED = "faith_based", "Faith-based organisation"
@@ -214,7 +216,7 @@ class OtherNameQuerySet(models.QuerySet):
         )
 
 
-class OtherName(models.Model):
+class OtherName(CheckedText, models.Model):
     """Another name an organisation is known or printed by; drives matching of pasted lists."""
 
     class Kind(models.TextChoices):

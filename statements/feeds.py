@@ -5,18 +5,48 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.xmlutils import SimplerXMLGenerator
 
 from organizations.models import Organization
+from tracker.text import xml_text
 
 from .models import Signature, Statement, Topic
 
 ITEMS = 50
 
 
+class _XmlTextGenerator(SimplerXMLGenerator):
+    """Writes text without what XML 1.0 cannot carry, instead of failing on it."""
+
+    def characters(self, content):
+        super().characters(xml_text(content))
+
+
+class TextAtomFeed(Atom1Feed):
+    """
+    An Atom feed whose summaries are plain text, as the product stores them: declared
+    `type="html"` (Django's default), a reader would render "<script>" typed by staff as
+    markup. A control character in a row written around validation is dropped, not a 500.
+    """
+
+    def write(self, outfile, encoding):
+        handler = _XmlTextGenerator(outfile, encoding, short_empty_elements=True)
+        handler.startDocument()
+        handler.startElement("feed", self.root_attributes())
+        self.add_root_elements(handler)
+        self.write_items(handler)
+        handler.endElement("feed")
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
 class StatementFeed(Feed):
     """All public statements, newest first."""
 
-    feed_type = Atom1Feed
+    feed_type = TextAtomFeed
     title = "Coalition statement tracker: statements"
     subtitle = "Joint statements, sign-on letters and open letters, newest first."
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from organizations.models import Organization, normalize_name
+from tracker.text import CheckedText
 
 from . import partial_dates
 
@@ -37,7 +38,7 @@ class TopicQuerySet(models.QuerySet):
         )
 
 
-class Topic(models.Model):
+class Topic(CheckedText, models.Model):
     name = models.CharField(max_length=100, help_text="Short, e.g. “Gaza” or “Peacekeeping”.")
     slug = models.SlugField(
         max_length=100, unique=True, help_text="Used in public addresses and the API."
@@ -127,7 +128,7 @@ class StatementQuerySet(models.QuerySet):
         )
 
 
-class Statement(models.Model):
+class Statement(CheckedText, models.Model):
     class Kind(models.TextChoices):
         JOINT_STATEMENT = "joint_statement", "Joint statement"
         SIGN_ON_LETTER = "sign_on_letter", "Sign-on letter"
@@ -242,7 +243,7 @@ class Statement(models.Model):
         return self.status in self.PUBLIC_STATUSES
 
 
-class Signature(models.Model):
+class Signature(CheckedText, models.Model):
     """One organisation on one statement: the fact "who co-signed which position, and when"."""
 
     class Role(models.TextChoices):
@@ -335,7 +336,7 @@ class Signature(models.Model):
         return self.withdrawn_on is not None
 
 
-class MediaContact(models.Model):
+class MediaContact(CheckedText, models.Model):
     statement = models.ForeignKey(
         Statement, on_delete=models.CASCADE, related_name="media_contacts"
     )
@@ -378,7 +379,7 @@ class MediaContact(models.Model):
 UNNAMED_OUTLET = "Unnamed outlet"
 
 
-class CoverageLink(models.Model):
+class CoverageLink(CheckedText, models.Model):
     class Kind(models.TextChoices):
         NEWS = "news", "News report"
         PRESS_RELEASE = "press_release", "Press release"
@@ -462,7 +463,7 @@ class CoverageLink(models.Model):
         return partial_dates.display(self.date, self.date_precision)
 
 
-class Quote(models.Model):
+class Quote(CheckedText, models.Model):
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="quotes")
     speaker = models.CharField(max_length=200, help_text="The person quoted.")
     speaker_title = models.CharField(

@@ -22,6 +22,7 @@ from django.utils.text import slugify
 
 from organizations.matching import Match, Matcher, PastedLine, match_key, parse_pasted_list
 from organizations.models import FormerSlug, Organization, OtherName, normalize_name
+from tracker.text import tidy_breaks, unstorable_character
 
 from .models import Signature, Statement
 
@@ -32,6 +33,10 @@ MAX_TEXT = 500_000  # characters of pasted text, or of a decoded CSV file
 NAME_MAX = Organization._meta.get_field("name").max_length
 ACRONYM_MAX = Organization._meta.get_field("acronym").max_length
 CSV_COLUMNS = ("name", "acronym", "role", "joined_on", "withdrawn_on", "withdrawal_reason")
+# A line naming "=HYPERLINK(…)" or "@someone" is a formula or a mention, never an
+# organisation: taken as a new one, it would reach every CSV download of the list. (A
+# leading "+" or "-" is a bullet, removed from pasted lines; "+972 Magazine" is a name.)
+NOT_A_NAME_START = ("=", "@")
 
 
 class ListError(ValidationError):
@@ -168,7 +173,7 @@ def _csv_entry(number: int, row: dict, role: str, joined_on: datetime.date) -> E
                 _line_error(number, f"{key} “{value}” is not a date in the form YYYY-MM-DD.")
             ) from None
 
-    reason = row.get("withdrawal_reason", "").strip()
+    reason = tidy_breaks(row.get("withdrawal_reason", "").strip(), multiline=True)
     entry = Entry(
         line,
         row_role,
@@ -198,6 +203,30 @@ def _check_entries(entries: list[Entry]):
     if len(entries) > MAX_LINES:
         raise ListError(f"The list has more than {MAX_LINES} names; split it.", code="size")
     for entry in entries:
+        texts = (
+            ("name", entry.line.name),
+            ("acronym", entry.line.acronym),
+            ("withdrawal_reason", entry.withdrawal_reason),
+        )
+        for what, value in texts:
+            character = unstorable_character(value)
+            if character is not None:
+                errors.append(
+                    _line_error(
+                        entry.number,
+                        f"the {what} contains an invisible control character ({character}). "
+                        "Remove it, or paste the list as plain text.",
+                    )
+                )
+            elif what != "withdrawal_reason" and value.startswith(NOT_A_NAME_START):
+                errors.append(
+                    _line_error(
+                        entry.number,
+                        f"the {what} “{value[:60]}” begins with “{value[0]}”, as a spreadsheet "
+                        "formula or a mention does, and no organisation's name does. Remove "
+                        "the line, or type the name as the organisation writes it.",
+                    )
+                )
         if len(entry.line.name) > NAME_MAX:
             errors.append(_line_error(entry.number, f"the name is over {NAME_MAX} characters."))
         if len(entry.line.acronym) > ACRONYM_MAX:

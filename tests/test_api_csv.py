@@ -69,7 +69,8 @@ def test_an_empty_csv_still_answers(api, seeded):
     assert response.status_code == 200
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert lines == [
-        "slug,title,kind,status,issued_on,place,ask,topics,lead_count,signatory_count,url"
+        '"slug","title","kind","status","issued_on","place","ask","topics","lead_count",'
+        '"signatory_count","url"'
     ]
 
 

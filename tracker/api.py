@@ -33,6 +33,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from tracker import response_cache
+from tracker.text import spreadsheet_cell
 
 MAX_PAGE_SIZE = 200
 # A repeatable parameter adds a subquery per value: bound it.
@@ -162,6 +163,22 @@ class CursorPagination(pagination.CursorPagination):
         return cursor
 
 
+class CSVWriter:
+    """
+    The one way this product writes CSV: every cell goes through spreadsheet_cell, so
+    that no text can reach a spreadsheet as a formula (tracker/text.py), and every cell of
+    text is quoted, so that a spreadsheet splitting lines on another separator (";" in
+    many locales) cannot cut one open into a cell of its own. `out` is a file, or None to
+    have writerow return each line, for streaming.
+    """
+
+    def __init__(self, out=None):
+        self._writer = csv.writer(out if out is not None else _Echo(), quoting=csv.QUOTE_NONNUMERIC)
+
+    def writerow(self, cells):
+        return self._writer.writerow([spreadsheet_cell(cell) for cell in cells])
+
+
 class CSVRenderer(renderers.BaseRenderer):
     """Lists are streamed by `ReadOnlyViewSet.list`; this renders anything else flat."""
 
@@ -174,9 +191,11 @@ class CSVRenderer(renderers.BaseRenderer):
         rows = [flatten(row) for row in rows if isinstance(row, dict)]
         out = io.StringIO()
         if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]), extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
+            writer = CSVWriter(out)
+            header = list(rows[0])
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow([row.get(column, "") for column in header])
         return out.getvalue().encode("utf-8")
 
 
@@ -393,7 +412,7 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
         header = list(csv_columns(serializer_class(context=context).fields))
 
         def lines():
-            writer = csv.writer(_Echo())
+            writer = CSVWriter()
             yield writer.writerow(header)
             iterator = rows.iterator(chunk_size=CSV_CHUNK) if hasattr(rows, "iterator") else rows
             for row in iterator:
