@@ -11,6 +11,8 @@ from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 from rest_framework.throttling import AnonRateThrottle
 
+from . import schemathesis_hooks  # noqa: F401 - valid requests name records that exist
+
 # Generating the schema reads no data, so it can be loaded when the tests are collected.
 # Django's WSGI application itself, not tracker.wsgi: importing that would mark this test
 # process (and every process it starts) as a web server with a statement timeout.
@@ -149,28 +151,6 @@ def test_the_schema_numbers_pages_from_1_as_the_api_does(api, seeded):
         assert api.get(path, {"page": 0}).status_code == 404
 
 
-# A schema cannot say "a slug that exists": a well-formed but unknown slug is a 400 (in a
-# filter) or a 404 (in the path) by design. So the requests schemathesis means to be valid
-# name records of the seed data in their filters; the others keep what it made.
-SLUG_FILTERS = {
-    "signed": "2025-11-12-azerbaijan-isf-gaza-joint-statement",
-    "statement": "2025-11-12-azerbaijan-isf-gaza-joint-statement",
-    "cosigned_with": "churches-for-middle-east-peace",
-    "led_by": "armenian-national-committee-of-america",
-    "organization": "dawn",
-    "signed_by": "uscpr-action",
-    "topic": "gaza",
-}
-
-
-def name_existing_records(case):
-    if case.meta is None or not case.meta.generation.mode.is_positive or not case.query:
-        return
-    for name, slug in SLUG_FILTERS.items():
-        if name in case.query:
-            case.query[name] = [slug] if isinstance(case.query[name], list) else slug
-
-
 @schema.parametrize()
 @settings(
     max_examples=60,
@@ -183,5 +163,23 @@ def name_existing_records(case):
 def test_the_api_keeps_the_promises_of_its_schema(
     case, addresses_that_are_not_uris, no_rate_limit, keep_the_test_transaction
 ):
-    name_existing_records(case)
     case.call_and_validate()
+
+
+# Sequences of calls that follow the links between operations the schema implies.
+APIWorkflow = schema.as_state_machine()
+
+
+def test_the_api_keeps_its_promises_across_calls(
+    addresses_that_are_not_uris, no_rate_limit, keep_the_test_transaction
+):
+    APIWorkflow.run(
+        settings=settings(
+            max_examples=40,
+            stateful_step_count=6,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
