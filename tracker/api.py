@@ -552,6 +552,11 @@ def document_errors_and_csv(result, generator, request, public):
                 responses["200"].setdefault("content", {})["text/csv"] = {
                     "schema": {"type": "string"}
                 }
+                responses["200"].setdefault("headers", {})["Link"] = {
+                    "schema": {"type": "string"},
+                    "description": "A CSV of a page: the next and previous pages "
+                    '(`<URL>; rel="next"`, `rel="prev"`).',
+                }
     return result
 
 
@@ -575,7 +580,7 @@ def document_query_rules(result, generator, request, public):
                     else:
                         schema.setdefault("minItems", 1)
                     schema = schema["items"]
-                if schema.get("type") == "string" and "enum" not in schema:
+                if schema.get("type") == "string" and not {"enum", "format"} & set(schema):
                     if not may_be_empty:
                         schema.setdefault("minLength", 1)
                     schema.setdefault("maxLength", MAX_VALUE_LENGTH)
