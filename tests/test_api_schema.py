@@ -125,7 +125,9 @@ def query_parameters():
             )
 
 
-def test_the_schema_says_which_values_may_be_empty_and_the_api_agrees(api, seeded):
+def test_the_schema_says_which_values_are_refused_and_the_api_agrees(api, seeded):
+    import re
+
     checked = 0
     for path, parameters in query_parameters():
         for name, rules in parameters.items():
@@ -138,6 +140,10 @@ def test_the_schema_says_which_values_may_be_empty_and_the_api_agrees(api, seede
                 assert response.json() == {name: ["Give a value, or leave the parameter out."]}
             else:
                 assert name == "q" and response.status_code == 200, (path, name)
+            assert not re.search(rules["pattern"], "a\x00b")
+            assert api.get(path, {name: "a\x00b"}).status_code == 400, (path, name)
+            assert rules["maxLength"] == 500
+            assert api.get(path, {name: "a" * 501}).status_code == 400, (path, name)
             checked += 1
     assert checked >= 10
 

@@ -564,7 +564,8 @@ def document_query_rules(result, generator, request, public):
     """
     drf-spectacular hook: the rules ReadOnlyViewSet.initial holds every query parameter to,
     in the schema. A value is never empty (except MAY_BE_EMPTY) nor longer than
-    MAX_VALUE_LENGTH, and a repeatable parameter is given at most MAX_REPEATS times.
+    MAX_VALUE_LENGTH, and a repeatable parameter is given at most MAX_REPEATS times. Nor does
+    it hold a NUL byte (refused by tracker.middleware.RejectNulBytesMiddleware).
     """
     for path in result.get("paths", {}).values():
         for operation in path.values():
@@ -584,6 +585,7 @@ def document_query_rules(result, generator, request, public):
                     if not may_be_empty:
                         schema.setdefault("minLength", 1)
                     schema.setdefault("maxLength", MAX_VALUE_LENGTH)
+                    schema.setdefault("pattern", "^[^\\u0000]*$")
     return result
 
 
