@@ -110,8 +110,8 @@ class OrganizationViewSet(ReadOnlyViewSet):
             .order_by("statement__issued_on", "statement_id")
         )
         if request.accepted_renderer.format == "csv":
-            self.check_csv_request(request)
-            return self.stream_csv(entries)
+            rows, link = self.csv_page(request, entries)
+            return self.csv_response(self.stream_csv(rows), link)
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -126,10 +126,10 @@ class OrganizationViewSet(ReadOnlyViewSet):
         filtered = self.positions(organization) if self.filtered(request) else None
         rows = cosigner_rows(organization, filtered)
         if request.accepted_renderer.format == "csv":
-            self.check_csv_request(request)
-            everyone = list(rows)
-            self.attach_cosigners(everyone, organization)
-            return self.stream_csv(everyone)
+            rows, link = self.csv_page(request, rows)
+            rows = list(rows)
+            self.attach_cosigners(rows, organization)
+            return self.csv_response(self.stream_csv(rows), link)
         page = self.paginate_queryset(rows)
         self.attach_cosigners(page, organization)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from statements.serializers import OrganizationRefSerializer, StatementRefSerializer, statement_ref
-from tracker.api import DetailLink, iso_date
+from tracker.api import URI_FIELD_MAPPING, DetailLink, iso_date
 
 from .models import Organization, OtherName
 
@@ -13,6 +13,7 @@ class OtherNameSerializer(serializers.ModelSerializer):
 
 
 class OrganizationListSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = URI_FIELD_MAPPING  # the website, as a URI
     url = DetailLink("api:organization-detail")
     statement_count = serializers.IntegerField(
         read_only=True, help_text="Public statements it signed."

@@ -2,7 +2,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from organizations.models import Organization
-from tracker.api import DetailLink, detail_url, iso_date
+from tracker.api import URI_FIELD_MAPPING, DetailLink, detail_url, iso_date
 
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
 
@@ -121,6 +121,7 @@ class MediaContactSerializer(serializers.ModelSerializer):
 
 
 class CoverageLinkSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = URI_FIELD_MAPPING  # the url, as a URI
     date = serializers.CharField(
         source="date_text",
         read_only=True,
@@ -142,6 +143,7 @@ class QuoteSerializer(serializers.ModelSerializer):
 
 
 class StatementDetailSerializer(StatementListSerializer):
+    serializer_field_mapping = URI_FIELD_MAPPING  # the source_url, as a URI
     topics = TopicRefSerializer(many=True, read_only=True)
     signatures = StatementSignatureSerializer(
         many=True,

@@ -1,7 +1,8 @@
-"""Every list downloads as CSV with the same filters, whole and unpaginated."""
+"""Every list downloads as CSV with the same filters: whole, or the page asked for."""
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -56,12 +57,46 @@ def test_a_statement_row_flattens_its_topics(api, seeded):
     assert (row["lead_count"], row["signatory_count"]) == ("2", "16")
 
 
-@pytest.mark.parametrize("param", ["page", "page_size", "cursor"])
-def test_paging_a_csv_is_a_clear_error(api, seeded, param):
-    url = "/api/v1/signatures/" if param == "cursor" else "/api/v1/statements/"
-    response = api.get(url, {"format": "csv", param: "2"})
-    assert response.status_code == 400
-    assert response.json() == {"detail": f"A CSV download is the whole list: leave out {param}."}
+def download_page(api, url, **params):
+    response = api.get(url, {**params, "format": "csv"} if params else None)
+    assert response.status_code == 200, response.content
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    links = {
+        rel: target
+        for target, rel in re.findall(r'<([^>]*)>; rel="(next|prev)"', response.get("Link", ""))
+    }
+    return rows, links
+
+
+@pytest.mark.parametrize(
+    ("url", "column"),
+    [
+        ("/api/v1/statements/", "slug"),
+        ("/api/v1/signatures/", "id"),
+        (f"/api/v1/organizations/{CMEP}/timeline/", "statement_slug"),
+        (f"/api/v1/organizations/{CMEP}/cosigners/", "organization_slug"),
+    ],
+)
+def test_a_csv_of_a_page_is_that_page_and_links_to_the_next(api, seeded, url, column):
+    whole = [row[column] for row in download(api, url)]
+    assert len(whole) >= 5
+    rows, links = download_page(api, url, page_size=2)
+    paged, pages = [row[column] for row in rows], 1
+    assert "prev" not in links
+    while "next" in links:
+        assert "format=csv" in links["next"]
+        rows, links = download_page(api, links["next"])
+        assert len(rows) <= 2 and "prev" in links
+        paged, pages = paged + [row[column] for row in rows], pages + 1
+    assert paged == whole
+    assert pages == (len(whole) + 1) // 2
+
+
+def test_a_csv_of_a_numbered_page(api, seeded):
+    rows, links = download_page(api, "/api/v1/topics/", page=2, page_size=3)
+    assert [row["slug"] for row in rows] == ["gaza", "human-rights", "peacekeeping"]
+    assert set(links) == {"next", "prev"}
+    assert api.get("/api/v1/topics/", {"format": "csv", "page": 9}).status_code == 404
 
 
 def test_an_empty_csv_still_answers(api, seeded):

@@ -9,10 +9,11 @@ import io
 import re
 import sys
 from functools import partial
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 import django_filters
 from django.core.paginator import Paginator as DjangoPaginator
+from django.db import models
 from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
@@ -38,6 +39,9 @@ from tracker.text import spreadsheet_cell
 MAX_PAGE_SIZE = 200
 # A repeatable parameter adds a subquery per value: bound it.
 MAX_REPEATS = 10
+# The longest value a query parameter may have, and the parameters that may be given empty.
+MAX_VALUE_LENGTH = 500
+MAY_BE_EMPTY = frozenset({"q"})
 
 
 class OrderingFilter(django_filters.OrderingFilter):
@@ -97,6 +101,9 @@ def _bounded_page_size(parameters: list[dict]) -> list[dict]:
     for parameter in parameters:
         if parameter["name"] == "page_size":
             parameter["schema"].update(minimum=1, maximum=MAX_PAGE_SIZE)
+        elif parameter["name"] == "page":
+            # Pages are numbered from 1; a page before the first or after the last is a 404.
+            parameter["schema"].update(minimum=1)
     return parameters
 
 
@@ -247,6 +254,62 @@ def iso_date(value) -> str | None:
     return None if value is None else value.isoformat()
 
 
+_PERCENT_NOT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# What RFC 3986 allows unescaped in a path, query or fragment besides letters, digits and
+# -._~ (and the % of an escape).
+_URI_SAFE = "!$&'()*+,;=:@/?%"
+
+
+def as_uri(iri: str) -> str:
+    """
+    A web address as an RFC 3986 URI. Django's URLField accepts more than URIs: Unicode hosts
+    and paths, a bare %, [ ] | ^ { } and the like in the path; the API gives them the way a
+    browser sends them (the host in punycode, the rest percent-encoded), which leads to the
+    same page. A URI comes back unchanged.
+    """
+    if not iri:
+        return iri
+    parts = urlsplit(iri)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if hostport.startswith("["):  # an IPv6 address, [::1]:8000
+        host, port = hostport, ""
+    else:
+        host, colon, port = hostport.partition(":")
+        port = colon + port
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:  # a name IDNA 2003 refuses: escaped, which RFC 3986 allows
+            host = quote(host, safe="!$&'()*+,;=")
+    netloc = (quote(userinfo, safe="!$&'()*+,;=:%") + at if at else "") + host + port
+
+    def escaped(component: str) -> str:
+        return quote(_PERCENT_NOT_ESCAPE.sub("%25", component), safe=_URI_SAFE)
+
+    return urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            escaped(parts.path),
+            escaped(parts.query),
+            escaped(parts.fragment),
+        )
+    )
+
+
+class URIField(serializers.URLField):
+    """A stored web address, given as a URI (see as_uri): what the schema's `format: uri` says."""
+
+    def to_representation(self, value):
+        return as_uri(super().to_representation(value))
+
+
+# For the ModelSerializers with a URLField: `serializer_field_mapping = URI_FIELD_MAPPING`.
+URI_FIELD_MAPPING = {
+    **serializers.ModelSerializer.serializer_field_mapping,
+    models.URLField: URIField,
+}
+
+
 class DetailLink(serializers.HyperlinkedIdentityField):
     """A link to a record's API page, without the request's own ?format= carried over."""
 
@@ -281,7 +344,8 @@ FORMAT_PARAMETER = OpenApiParameter(
     "format",
     OpenApiTypes.STR,
     enum=["json", "csv"],
-    description="`csv` downloads the whole filtered list as CSV (no pagination).",
+    description="`csv` downloads the whole filtered list as CSV; with a page (`page`, "
+    "`page_size` or `cursor`), that page, and a `Link` header to the next and previous ones.",
 )
 
 
@@ -352,10 +416,12 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
             if len(values) > MAX_REPEATS:
                 raise ValidationError({key: [f"Give at most {MAX_REPEATS}."]})
             for value in values:
-                if value == "" and key != "q":
+                if value == "" and key not in MAY_BE_EMPTY:
                     raise ValidationError({key: ["Give a value, or leave the parameter out."]})
-                if len(value) > 500:
-                    raise ValidationError({key: ["Too long (more than 500 characters)."]})
+                if len(value) > MAX_VALUE_LENGTH:
+                    raise ValidationError(
+                        {key: [f"Too long (more than {MAX_VALUE_LENGTH} characters)."]}
+                    )
         self.use_kept_answer(request)
 
     def use_kept_answer(self, request):
@@ -392,17 +458,35 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
             response_cache.store(self.kept_answer_key, response)
         return response
 
-    def check_csv_request(self, request):
-        paging = sorted({"page", "page_size", "cursor"} & set(request.query_params))
-        if paging:
-            raise ValidationError(
-                {"detail": f"A CSV download is the whole list: leave out {', '.join(paging)}."}
+    def csv_page(self, request, rows):
+        """
+        The rows a CSV download holds: the whole list, or, given `page`, `page_size` or
+        `cursor`, that page, as in JSON. Returns them with the Link header (RFC 8288) that
+        leads to the next and previous pages, which JSON gives in its body.
+        """
+        paging = {"page", "page_size", "cursor"} & set(request.query_params)
+        if not paging or self.paginator is None:
+            return rows, None
+        page = self.paginate_queryset(rows)
+        links = [
+            f'<{url}>; rel="{rel}"'
+            for rel, url in (
+                ("next", self.paginator.get_next_link()),
+                ("prev", self.paginator.get_previous_link()),
             )
+            if url
+        ]
+        return page, ", ".join(links) or None
+
+    def csv_response(self, response, link):
+        if link:
+            response["Link"] = link
+        return response
 
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format == "csv":
-            self.check_csv_request(request)
-            return self.stream_csv(self.filter_queryset(self.get_queryset()))
+            rows, link = self.csv_page(request, self.filter_queryset(self.get_queryset()))
+            return self.csv_response(self.stream_csv(rows), link)
         return super().list(request, *args, **kwargs)
 
     def stream_csv(self, rows, serializer_class=None):
@@ -487,6 +571,40 @@ def document_errors_and_csv(result, generator, request, public):
                 responses["200"].setdefault("content", {})["text/csv"] = {
                     "schema": {"type": "string"}
                 }
+                responses["200"].setdefault("headers", {})["Link"] = {
+                    "schema": {"type": "string"},
+                    "description": "A CSV of a page: the next and previous pages "
+                    '(`<URL>; rel="next"`, `rel="prev"`).',
+                }
+    return result
+
+
+def document_query_rules(result, generator, request, public):
+    """
+    drf-spectacular hook: the rules ReadOnlyViewSet.initial holds every query parameter to,
+    in the schema. A value is never empty (except MAY_BE_EMPTY) nor longer than
+    MAX_VALUE_LENGTH, and a repeatable parameter is given at most MAX_REPEATS times. Nor does
+    it hold a NUL byte (refused by tracker.middleware.RejectNulBytesMiddleware).
+    """
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") != "query":
+                    continue
+                schema = parameter["schema"]
+                may_be_empty = parameter["name"] in MAY_BE_EMPTY
+                if schema.get("type") == "array":
+                    # Repeated (`signed_by=a&signed_by=b`) or comma-separated in one value.
+                    if parameter.get("explode", True):
+                        schema.setdefault("maxItems", MAX_REPEATS)
+                    else:
+                        schema.setdefault("minItems", 1)
+                    schema = schema["items"]
+                if schema.get("type") == "string" and not {"enum", "format"} & set(schema):
+                    if not may_be_empty:
+                        schema.setdefault("minLength", 1)
+                    schema.setdefault("maxLength", MAX_VALUE_LENGTH)
+                    schema.setdefault("pattern", "^[^\\u0000]*$")
     return result
 
 

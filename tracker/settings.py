@@ -305,6 +305,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tracker.api.document_errors_and_csv",
+        "tracker.api.document_query_rules",
     ],
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "organizations.models.Organization.Kind",
