@@ -65,7 +65,7 @@ def addresses_that_are_not_uris(seeded):
 
     cmep = Organization.objects.get(slug="churches-for-middle-east-peace")
     joint = Statement.objects.get(slug="2025-11-12-azerbaijan-isf-gaza-joint-statement")
-    coverage = joint.coverage.order_by("id").first()
+    coverage = joint.coverage.order_by("position", "id").first()
     for record, field, key in (
         (cmep, "website", "website"),
         (joint, "source_url", "source_url"),
