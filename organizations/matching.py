@@ -4,7 +4,8 @@ Reading a signatory list as staff paste it, and matching each line to an organis
 Lists arrive as printed: bullets, numbering and the noise OCR makes of them ("e ", "o ",
 "« ", "» "), and names such as "Name (ACRONYM)". Each line is matched, in this order, by
 its exact name, an other name, an acronym, or a fuzzy match with its score; otherwise it is
-new. Names are compared ignoring case, spacing, and the kind of dash and apostrophe.
+new. Names are compared ignoring case, spacing, characters that look alike (a Cyrillic Es
+for a Latin C, full-width letters, zero-width spaces), and the kind of dash and apostrophe.
 """
 
 import re
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from .models import Organization, OtherName, normalize_name
+from .models import Organization, OtherName, name_key, normalize_name
 
 FUZZY_CUTOFF = 88  # out of 100: below this a pasted name is "new", not a guess
 
@@ -40,8 +41,11 @@ _DASHES = str.maketrans(
 
 
 def match_key(name: str) -> str:
-    """The form names are compared in: case, spacing, dashes and apostrophes ignored."""
-    return normalize_name(name.translate(_DASHES)).casefold()
+    """
+    The form names are compared in: the names' key (organizations.names.name_key: case,
+    spacing and look-alike characters ignored), with dashes and apostrophes ignored too.
+    """
+    return name_key(name.translate(_DASHES))
 
 
 @dataclass(frozen=True)

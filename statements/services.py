@@ -22,7 +22,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
-from organizations.models import FormerSlug, Organization, OtherName, normalize_name
+from organizations.models import FormerSlug, Organization, OtherName, name_key
 
 from . import partial_dates
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
@@ -481,10 +481,11 @@ def _import_organization(writer: Writer, record: Record):
     organization = organization or Organization(slug=slug)
     writer.save(organization, values, record)
 
-    existing = {name.name.lower(): name for name in organization.other_names.all()}
+    # Other names are matched by their key: case and look-alike characters ignored.
+    existing = {name.name_key: name for name in organization.other_names.all()}
     seen = set()
     for item, item_values in other_names:
-        key = normalize_name(item_values["name"]).lower()
+        key = name_key(item_values["name"])
         if key in seen:
             raise item.error("name", f"“{item_values['name']}” is listed twice.")
         seen.add(key)
