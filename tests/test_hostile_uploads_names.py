@@ -32,6 +32,7 @@ from statements.models import Statement
 
 from . import factories
 from .admin_forms import add_inline_row, form_data
+from .production import ScratchDatabase, base_env, fetch, gunicorn, manage
 
 pytestmark = pytest.mark.django_db
 
@@ -266,6 +267,41 @@ def test_only_files_a_statement_names_are_served(media, production):
         "/media/" + str(media.parent / "outside.pdf"),
     ]:
         assert anonymous.get(url).status_code == 404, url
+
+
+ATTACH = """
+import datetime
+from django.core.files.base import ContentFile
+from statements.models import Statement
+public = Statement.objects.filter(status="published").order_by("pk").first()
+public.document.save("joint.pdf", ContentFile({pdf!r}))
+draft = Statement.objects.create(
+    title="Draft", slug="draft-with-document", issued_on=datetime.date(2025, 11, 12)
+)
+draft.document.save("draft.pdf", ContentFile({pdf!r}))
+print(public.document.url, draft.document.url)
+"""
+
+
+@pytest.mark.django_db(False)
+def test_gunicorn_in_production_serves_a_public_document_and_hides_a_drafts(tmp_path):
+    database = ScratchDatabase(tmp_path)
+    try:
+        media = tmp_path / "media"
+        env = {**base_env(database.url), "DJANGO_MEDIA_ROOT": str(media)}
+        attached = manage("shell", "-c", ATTACH.format(pdf=PDF), env=env)
+        public_url, draft_url = attached.stdout.splitlines()[-1].split()
+        log = tmp_path / "gunicorn.log"
+        with gunicorn(database.url, log, DJANGO_MEDIA_ROOT=str(media)) as base:
+            status, headers, body, _ = fetch(base + public_url)
+            assert (status, body) == (200, PDF)
+            assert headers["Content-Type"] == "application/pdf"
+            assert headers["Content-Disposition"] == 'attachment; filename="joint.pdf"'
+            assert headers["X-Content-Type-Options"] == "nosniff"
+            assert headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+            assert fetch(base + draft_url)[0] == 404
+    finally:
+        database.drop()
 
 
 def test_a_document_whose_file_is_gone_is_a_404_not_a_500(media, production):
