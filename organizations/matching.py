@@ -48,6 +48,13 @@ def match_key(name: str) -> str:
     return name_key(name.translate(_DASHES))
 
 
+def _match_key_of_stored(name: str, stored_key: str) -> str:
+    """match_key(name) of a stored name: its stored key, unless a dash or quote must fold."""
+    if stored_key and name.translate(_DASHES) == name:
+        return stored_key
+    return match_key(name)
+
+
 @dataclass(frozen=True)
 class PastedLine:
     number: int  # the line's number in the paste, counting blank lines
@@ -93,15 +100,15 @@ class Matcher:
         self.other_names: dict[str, int] = {}
         self.acronyms: dict[str, int] = {}
         for org in self.by_id.values():
-            self.names.setdefault(match_key(org.name), org.pk)
+            self.names.setdefault(_match_key_of_stored(org.name, org.name_key), org.pk)
             if org.acronym:
                 self.acronyms.setdefault(match_key(org.acronym), org.pk)
         other = OtherName.objects.filter(organization_id__in=self.by_id).values_list(
-            "organization_id", "name", "kind"
+            "organization_id", "name", "name_key", "kind"
         )
-        for org_id, name, kind in other:
+        for org_id, name, key, kind in other:
             table = self.acronyms if kind == OtherName.Kind.ACRONYM else self.other_names
-            table.setdefault(match_key(name), org_id)
+            table.setdefault(_match_key_of_stored(name, key), org_id)
         self.fuzzy_choices = {**self.other_names, **self.names}
 
     def match(self, line: PastedLine) -> Match:
