@@ -25,13 +25,20 @@ from django.views.decorators.http import require_safe
 logger = logging.getLogger(__name__)
 
 
-# Extension: (the type it is served as, the types libmagic may read its content as).
-# .docx and .odt files are ZIP archives: from their first bytes libmagic may say only that.
+# Extension: (the type it is served as, the types libmagic may read its content as; one
+# ending in "/" stands for all of that kind). .docx and .odt files are ZIP archives: from
+# their first bytes libmagic may say only that. Plain text may read as any kind of text
+# (CSV, say) but markup, which is refused first.
 DOCUMENT_TYPES = {
     "pdf": ("application/pdf", {"application/pdf"}),
     "doc": (
         "application/msword",
-        {"application/msword", "application/vnd.ms-office", "application/x-ole-storage"},
+        {
+            "application/msword",
+            "application/vnd.ms-office",
+            "application/x-ole-storage",
+            "application/CDFV2",
+        },
     ),
     "docx": (
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -45,7 +52,7 @@ DOCUMENT_TYPES = {
         {"application/vnd.oasis.opendocument.text", "application/zip"},
     ),
     "rtf": ("application/rtf", {"text/rtf", "application/rtf"}),
-    "txt": ("text/plain", {"text/plain"}),
+    "txt": ("text/plain", {"text/"}),
     "png": ("image/png", {"image/png"}),
     "jpg": ("image/jpeg", {"image/jpeg"}),
     "jpeg": ("image/jpeg", {"image/jpeg"}),
@@ -103,7 +110,10 @@ def validate_document(document) -> None:
             f"would run it. Upload the document as {ACCEPTED}.",
             code="active_content",
         )
-    if found not in DOCUMENT_TYPES[kind][1]:
+    if not any(
+        found.startswith(allowed) if allowed.endswith("/") else found == allowed
+        for allowed in DOCUMENT_TYPES[kind][1]
+    ):
         raise ValidationError(
             f"“{name}” is not a .{kind} file: its content reads as {found}. Upload the "
             f"document as {ACCEPTED}, with the extension of its kind.",

@@ -122,6 +122,8 @@ XHTML = (
 ACCEPTED = [
     ("statement.pdf", PDF),
     ("statement.txt", b"A joint statement. Signed: CODEPINK, Peace Action.\n"),
+    ("signatories.txt", b"name,acronym\nCODEPINK,CP\nPeace Action,PA\n"),  # reads as CSV
+    ("statement.rtf", b"{\\rtf1\\ansi A joint statement.}"),
     ("statement.docx", docx()),
     ("scan.png", png()),
 ]
