@@ -333,10 +333,6 @@ class OtherName(models.Model):
         if not exclude or "name" not in exclude:
             self.check_name_is_not_taken()
 
-    def validate_constraints(self, exclude=None):
-        # As Organization's: check_name_is_not_taken says which name it collides with.
-        super().validate_constraints({*(exclude or ()), "name_key"})
-
     def check_name_is_not_taken(self):
         """
         An other name must not look the same as another organisation's name: a pasted line

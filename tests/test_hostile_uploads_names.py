@@ -29,6 +29,7 @@ from django.urls import reverse
 from organizations.matching import Matcher, parse_pasted_list
 from organizations.models import Organization, OtherName
 from statements.models import Statement
+from statements.services import ImportDataError, import_paths
 
 from . import factories
 from .admin_forms import add_inline_row, form_data
@@ -275,6 +276,7 @@ ATTACH = """
 import datetime
 from django.core.files.base import ContentFile
 from statements.models import Statement
+from statements.services import ImportDataError, import_paths
 public = Statement.objects.filter(status="published").order_by("pk").first()
 public.document.save("joint.pdf", ContentFile({pdf!r}))
 draft = Statement.objects.create(
@@ -435,6 +437,36 @@ def test_other_names_of_one_organisation_that_look_alike_are_a_form_error(staff,
     [formset] = [inline.formset for inline in response.context["inline_admin_formsets"]]
     assert "listed twice" in " ".join(formset.non_form_errors())
     assert codepink.other_names.count() == 1
+
+
+def import_yaml(tmp_path, text: str):
+    path = tmp_path / "organizations.yaml"
+    path.write_text(text, encoding="utf-8")
+    return import_paths([path])
+
+
+def test_an_import_refuses_a_look_alike_name_naming_the_organisation_and_writes_nothing(
+    codepink, tmp_path
+):
+    with pytest.raises(ImportDataError) as refused:
+        import_yaml(tmp_path, "organizations:\n  - {slug: lookalike, name: \u0421ODEPINK}\n")
+    assert "name: An organisation with this name already exists: “CODEPINK”" in str(refused.value)
+    with pytest.raises(ImportDataError) as refused:
+        import_yaml(
+            tmp_path,
+            "organizations:\n  - slug: peace-action\n    name: Peace Action\n"
+            "    other_names: [{name: \uff23\uff2f\uff24\uff25\uff30\uff29\uff2e\uff2b}]\n",
+        )
+    assert "“CODEPINK” (slug “codepink”) is another organisation's name" in str(refused.value)
+    assert list(Organization.objects.values_list("slug", flat=True)) == ["codepink"]
+
+
+def test_an_import_matches_an_organisations_other_names_by_their_key(tmp_path):
+    listing = "organizations:\n  - slug: anca\n    name: Armenian National Committee\n"
+    import_yaml(tmp_path, listing + "    other_names: [{name: ANCA, kind: acronym}]\n")
+    # The same other name, typed with a Cyrillic A: the same row, not a second one.
+    import_yaml(tmp_path, listing + "    other_names: [{name: \u0410NCA, kind: acronym}]\n")
+    assert OtherName.objects.count() == 1
 
 
 def test_two_organisations_may_share_an_acronym(codepink):
