@@ -12,7 +12,7 @@ from tracker.admin_tools import InlineFormSet, ModelAdmin, TabularInline, valid_
 
 from .duplicates import find_duplicates
 from .merge import known_only_from_drafts, merge_organizations, parts_count, shared_statements
-from .models import FormerSlug, Organization, OtherName, normalize_name
+from .models import FormerSlug, Organization, OtherName, name_key, normalize_name
 
 SHARED_SHOWN = 20
 
@@ -23,11 +23,12 @@ class OtherNameFormSet(InlineFormSet):
         seen = set()
         for form in self.kept_forms():
             name = normalize_name(form.cleaned_data.get("name", ""))
-            if name.lower() in seen:
+            if name_key(name) in seen:
                 raise ValidationError(
-                    f"“{name}” is listed twice. Other names are compared ignoring case."
+                    f"“{name}” is listed twice. Other names are compared ignoring case. "
+                    "Letters that look alike count as the same."
                 )
-            seen.add(name.lower())
+            seen.add(name_key(name))
 
 
 class OtherNameInline(TabularInline):

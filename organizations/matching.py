@@ -4,7 +4,8 @@ Reading a signatory list as staff paste it, and matching each line to an organis
 Lists arrive as printed: bullets, numbering and the noise OCR makes of them ("e ", "o ",
 "« ", "» "), and names such as "Name (ACRONYM)". Each line is matched, in this order, by
 its exact name, an other name, an acronym, or a fuzzy match with its score; otherwise it is
-new. Names are compared ignoring case, spacing, and the kind of dash and apostrophe.
+new. Names are compared ignoring case, spacing, characters that look alike (a Cyrillic Es
+for a Latin C, full-width letters, zero-width spaces), and the kind of dash and apostrophe.
 """
 
 import re
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from .models import Organization, OtherName, normalize_name
+from .models import Organization, OtherName, name_key, normalize_name
 
 FUZZY_CUTOFF = 88  # out of 100: below this a pasted name is "new", not a guess
 
@@ -40,8 +41,18 @@ _DASHES = str.maketrans(
 
 
 def match_key(name: str) -> str:
-    """The form names are compared in: case, spacing, dashes and apostrophes ignored."""
-    return normalize_name(name.translate(_DASHES)).casefold()
+    """
+    The form names are compared in: the names' key (organizations.names.name_key: case,
+    spacing and look-alike characters ignored), with dashes and apostrophes ignored too.
+    """
+    return name_key(name.translate(_DASHES))
+
+
+def _match_key_of_stored(name: str, stored_key: str) -> str:
+    """match_key(name) of a stored name: its stored key, unless a dash or quote must fold."""
+    if stored_key and name.translate(_DASHES) == name:
+        return stored_key
+    return match_key(name)
 
 
 @dataclass(frozen=True)
@@ -89,15 +100,15 @@ class Matcher:
         self.other_names: dict[str, int] = {}
         self.acronyms: dict[str, int] = {}
         for org in self.by_id.values():
-            self.names.setdefault(match_key(org.name), org.pk)
+            self.names.setdefault(_match_key_of_stored(org.name, org.name_key), org.pk)
             if org.acronym:
                 self.acronyms.setdefault(match_key(org.acronym), org.pk)
         other = OtherName.objects.filter(organization_id__in=self.by_id).values_list(
-            "organization_id", "name", "kind"
+            "organization_id", "name", "name_key", "kind"
         )
-        for org_id, name, kind in other:
+        for org_id, name, key, kind in other:
             table = self.acronyms if kind == OtherName.Kind.ACRONYM else self.other_names
-            table.setdefault(match_key(name), org_id)
+            table.setdefault(_match_key_of_stored(name, key), org_id)
         self.fuzzy_choices = {**self.other_names, **self.names}
 
     def match(self, line: PastedLine) -> Match:

@@ -1,5 +1,3 @@
-import re
-
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
@@ -9,12 +7,31 @@ from simple_history.models import HistoricalRecords
 
 from tracker.text import CheckedText
 
-_WHITESPACE = re.compile(r"\s+")
+from .names import name_key, normalize_name
+
+# A key's index entry must fit PostgreSQL's B-tree limit (about 2,700 bytes): a name that
+# spells out to more (300 characters that each fold and map to several) is refused.
+NAME_KEY_MAX_BYTES = 2000
 
 
-def normalize_name(value: str) -> str:
-    """Trim and collapse whitespace, so names differing only by spacing compare equal."""
-    return _WHITESPACE.sub(" ", value or "").strip()
+def normalized_name_field(instance, field: str) -> str:
+    """
+    Normalise the name in `field` (see organizations.names) and return its key, or raise
+    a form error on the field if normalising made it too long (a ligature or a full-width
+    letter is checked as one character, stored as several).
+    """
+    value = normalize_name(getattr(instance, field))
+    setattr(instance, field, value)
+    limit = instance._meta.get_field(field).max_length
+    if len(value) > limit:
+        raise ValidationError(
+            {field: f"Once normalised the name has {len(value)} characters; the limit is {limit}."},
+            code="max_length",
+        )
+    key = name_key(value)
+    if len(key.encode()) > NAME_KEY_MAX_BYTES:
+        raise ValidationError({field: "This name is too long to compare; shorten it."})
+    return key
 
 
 def _well_spaced(field: str) -> Q:
@@ -88,6 +105,9 @@ class Organization(CheckedText, models.Model):
         help_text="The organisation's own current name, without an acronym in brackets. "
         "Other spellings and acronyms go under “Other names”.",
     )
+    # The name as it is compared (organizations.names.name_key): no two organisations share
+    # one. Kept by clean() from the name, so every save keeps it.
+    name_key = models.TextField(editable=False)
     slug = models.SlugField(
         max_length=200,
         unique=True,
@@ -122,7 +142,7 @@ class Organization(CheckedText, models.Model):
 
     objects = OrganizationQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=["updated_at", "public_statement_count", "cosigners_kept"]
+        excluded_fields=["updated_at", "public_statement_count", "cosigners_kept", "name_key"]
     )
 
     class Meta:
@@ -134,6 +154,12 @@ class Organization(CheckedText, models.Model):
                 name="organizations_organization_unique_name_ci",
                 violation_error_message="An organisation with this name already exists "
                 "(names are compared ignoring case and spacing).",
+            ),
+            models.UniqueConstraint(
+                fields=["name_key"],
+                name="organizations_organization_unique_name_key",
+                violation_error_message="An organisation with this name already exists "
+                "(names are compared ignoring case and characters that look alike).",
             ),
             models.CheckConstraint(
                 condition=_well_spaced("name") & ~Q(name=""),
@@ -172,13 +198,52 @@ class Organization(CheckedText, models.Model):
         return reverse("organization-detail", args=[self.slug])
 
     def clean(self):
-        self.name = normalize_name(self.name)
+        self.name_key = normalized_name_field(self, "name")
         self.acronym = normalize_name(self.acronym)
 
     def validate_unique(self, exclude=None):
         super().validate_unique(exclude)
         if not exclude or "slug" not in exclude:
             self.check_slug_is_not_former()
+        if not exclude or "name" not in exclude:
+            self.check_name_is_not_taken()
+
+    def validate_constraints(self, exclude=None):
+        # The key's uniqueness is checked by check_name_is_not_taken, which names the
+        # organisation that has it.
+        super().validate_constraints({*(exclude or ()), "name_key"})
+
+    def check_name_is_not_taken(self):
+        """
+        No other organisation may have a name, or an other name, that looks the same as this
+        one's: pasted lists and imports could not tell the two apart.
+        """
+        key = self.name_key or name_key(self.name)
+        same = Organization.objects.filter(name_key=key).exclude(pk=self.pk).first()
+        if same is not None:
+            raise ValidationError(
+                {
+                    "name": f"An organisation with this name already exists: “{same.name}” "
+                    f"(slug “{same.slug}”). Names are compared ignoring case, spacing and "
+                    "characters that look alike."
+                },
+                code="unique",
+            )
+        alias = (
+            OtherName.objects.filter(name_key=key)
+            .exclude(organization_id=self.pk)
+            .select_related("organization")
+            .first()
+        )
+        if alias is not None:
+            raise ValidationError(
+                {
+                    "name": f"“{alias.name}” is an other name of “{alias.organization.name}” "
+                    f"(slug “{alias.organization.slug}”). If this is that organisation, use its "
+                    "record; otherwise remove that other name first."
+                },
+                code="unique",
+            )
 
     def check_slug_is_not_former(self):
         """
@@ -231,6 +296,7 @@ class OtherName(CheckedText, models.Model):
         max_length=300,
         help_text="Exactly as printed or used. Pasted lists and searches match on these.",
     )
+    name_key = models.TextField(editable=False)  # as Organization.name_key
     kind = models.CharField(
         max_length=20,
         choices=Kind.choices,
@@ -251,7 +317,7 @@ class OtherName(CheckedText, models.Model):
     )
 
     objects = OtherNameQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["name_key"])
 
     class Meta:
         ordering = ["organization", "kind", "name"]
@@ -269,8 +335,17 @@ class OtherName(CheckedText, models.Model):
                 violation_error_message="The name must not be empty or have leading, trailing "
                 "or repeated spaces.",
             ),
+            models.UniqueConstraint(
+                fields=["organization", "name_key"],
+                name="organizations_othername_unique_key_per_organization",
+                violation_error_message="This organisation already has this other name "
+                "(names are compared ignoring case and characters that look alike).",
+            ),
         ]
-        indexes = [models.Index(Lower("name"), name="organizations_othername_lname")]
+        indexes = [
+            models.Index(Lower("name"), name="organizations_othername_lname"),
+            models.Index(fields=["name_key"], name="organizations_othername_key"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.get_kind_display().lower()})"
@@ -280,7 +355,34 @@ class OtherName(CheckedText, models.Model):
         super().save(*args, **kwargs)
 
     def clean(self):
-        self.name = normalize_name(self.name)
+        self.name_key = normalized_name_field(self, "name")
+
+    def validate_unique(self, exclude=None):
+        super().validate_unique(exclude)
+        if not exclude or "name" not in exclude:
+            self.check_name_is_not_taken()
+
+    def check_name_is_not_taken(self):
+        """
+        An other name must not look the same as another organisation's name: a pasted line
+        with that name would match both. (Two organisations may share an other name, an
+        acronym most often: a pasted line with it is matched to one, for staff to confirm.
+        Repeats within one organisation's other names are the admin formset's to report, as
+        it sees every row being saved.)
+        """
+        key = self.name_key or name_key(self.name)
+        named = Organization.objects.filter(name_key=key)
+        if self.organization_id is not None:
+            named = named.exclude(pk=self.organization_id)
+        named = named.first()
+        if named is not None:
+            raise ValidationError(
+                {
+                    "name": f"“{named.name}” (slug “{named.slug}”) is another organisation's name. "
+                    "If this is that organisation, merge the two records instead."
+                },
+                code="unique",
+            )
 
 
 class FormerSlug(models.Model):

@@ -3,7 +3,6 @@ import contextlib
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
@@ -14,6 +13,7 @@ from organizations.models import Organization, normalize_name
 from tracker.text import CheckedText
 
 from . import partial_dates
+from .documents import validate_document
 
 
 def validate_document_size(document) -> None:
@@ -187,11 +187,9 @@ class Statement(CheckedText, models.Model):
     document = models.FileField(
         upload_to="statements/%Y/",
         blank=True,
-        validators=[
-            FileExtensionValidator(["pdf", "doc", "docx", "odt", "txt", "html"]),
-            validate_document_size,
-        ],
-        help_text="Optional copy of the statement as issued (PDF or document).",
+        validators=[validate_document, validate_document_size],
+        help_text="Optional copy of the statement as issued: PDF, Word, OpenDocument, RTF, "
+        "plain text, or a PNG or JPEG scan. Always offered as a download.",
     )
     topics = models.ManyToManyField(
         Topic, blank=True, related_name="statements", help_text="What the statement is about."

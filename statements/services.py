@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from organizations.models import FormerSlug, Organization, OtherName, normalize_name
+from organizations.models import FormerSlug, Organization, OtherName, name_key
 
 from . import partial_dates
 from .models import (
@@ -855,7 +855,7 @@ def _import_organization(writer: Writer, record: Record):
             "kind": item.text("kind") or OtherName.Kind.VARIANT,
         }
         item.check_no_unknown_keys()
-        identity = normalize_name(item_values["name"]).lower()
+        identity = name_key(item_values["name"])
         if identity in seen:
             raise item.error("name", f"“{item_values['name']}” is listed twice.")
         seen.add(identity)
@@ -877,8 +877,9 @@ def _import_organization(writer: Writer, record: Record):
         return
     writer.save(organization, values, record, key=slug)
 
+    # Other names are matched by their key: case and look-alike characters ignored.
     def same_name(identity, values, rows, fingerprinted):
-        return next((row for row in rows if row.name.lower() == identity), None)
+        return next((row for row in rows if row.name_key == identity), None)
 
     plans, leftovers = writer.parts(
         OtherName,

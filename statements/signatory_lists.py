@@ -21,7 +21,7 @@ from django.db.models import Max
 from django.utils.text import slugify
 
 from organizations.matching import Match, Matcher, PastedLine, match_key, parse_pasted_list
-from organizations.models import FormerSlug, Organization, OtherName, normalize_name
+from organizations.models import FormerSlug, Organization, OtherName, name_key, normalize_name
 from tracker.text import tidy_breaks, unstorable_character
 
 from .models import Signature, Statement
@@ -290,16 +290,14 @@ def check_choices(
                 "or choose another organisation."
             )
     new_names = {
-        entry.line.base_name.lower(): entry.number
+        name_key(entry.line.base_name): entry.number
         for entry, org in zip(entries, choices, strict=True)
         if org is None
     }
     if new_names:
-        taken = Organization.objects.filter(
-            name__in=[e.line.base_name for e, o in zip(entries, choices, strict=True) if o is None]
-        ).values_list("name", flat=True)
-        for name in taken:
-            number = new_names.get(name.lower())
+        taken = Organization.objects.filter(name_key__in=new_names).values_list("name", "name_key")
+        for name, key in taken:
+            number = new_names.get(key)
             if number is not None:
                 errors.append(
                     _line_error(

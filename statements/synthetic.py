@@ -18,7 +18,7 @@ from itertools import accumulate
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from organizations.models import Cosigning, Organization
+from organizations.models import Cosigning, Organization, name_key
 from statements import cosigning
 from statements.models import Signature, Statement, Topic
 
@@ -248,8 +248,8 @@ def generate(sizes: Sizes, seed: int = 1, log=print) -> dict[str, int]:
         log(f"organisations: {sizes.organizations:,}")
         _copy(
             Organization,
-            ["id", "name", "slug", "acronym", "kind", "website", "description", "country",
-             "city", "founded_year", "notes", "created_at", "updated_at",
+            ["id", "name", "name_key", "slug", "acronym", "kind", "website", "description",
+             "country", "city", "founded_year", "notes", "created_at", "updated_at",
              "public_statement_count", "cosigners_kept"],
             (
                 _organization_row(org_id, n, rng, now)
@@ -322,8 +322,8 @@ def _organization_row(org_id, n, rng, now):
     name = f"{' '.join(words)} {n}"
     acronym = "".join(w[0] for w in words) + str(n) if rng.random() < 0.3 else ""
     return (
-        org_id, name, f"{PREFIX}org-{n}", acronym, "", "", "", "United States", "", None,
-        NOTE, now, now, 0, False,
+        org_id, name, name_key(name), f"{PREFIX}org-{n}", acronym, "", "", "",
+        "United States", "", None, NOTE, now, now, 0, False,
     )  # fmt: skip
 
 

@@ -233,7 +233,7 @@ def test_a_bad_record_leaves_existing_data_exactly_as_it_was(db, tmp_path):
         (
             "{slug: cmep, name: Churches for Middle East Peace}",
             "{slug: cmep, name: armenian  national committee of AMERICA}",
-            "organizations[1] (slug “cmep”): An organisation with this name already exists",
+            "organizations[1] (slug “cmep”): name: An organisation with this name already exists",
         ),
         (
             'email: media@cmep.org, phone: "(202) 543-1222"',

@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 
 from organizations import views as organization_views
 from organizations.api import OrganizationViewSet
+from statements import documents as statement_documents
 from statements import views as statement_views
 from statements.api import SignatureViewSet, StatementViewSet, TopicViewSet
 from statements.feeds import OrganizationFeed, StatementFeed, TopicFeed
@@ -79,7 +80,9 @@ urlpatterns = [
     re_path(r"^api/", not_found),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded documents, in production as in development: only the files statements name, as
+# downloads (statements/documents.py). Its addresses are the storage's (FieldFile.url), so
+# the pattern has no name to reverse.
+urlpatterns.append(
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:name>", statement_documents.serve_document)
+)
