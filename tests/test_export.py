@@ -478,3 +478,64 @@ def test_a_withheld_name_naming_an_unknown_statement_is_refused(db, tmp_path):
     ) in str(refused.value)
     assert not Organization.objects.exists() and not OtherName.objects.exists()
     assert not Statement.objects.exists()
+
+
+def test_names_of_a_draft_staff_deleted_since_the_import_are_not_written_again(db, tmp_path):
+    _draft_only_record_merged_into_a_public_one()
+    path = tmp_path / "export.yaml"
+    call_command("export_statements", str(path), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    _empty_the_database()
+    import_paths([path])
+    Statement.objects.get(slug="secret-draft").delete()  # and with it the names it vouched for
+    assert set(OtherName.objects.values_list("name", flat=True)) == {"PAI"}
+
+    again = import_paths([path])
+    assert not again.changed
+    assert set(OtherName.objects.values_list("name", flat=True)) == {"PAI"}
+    assert (
+        "organisation “pai”: other name “BPA” (withheld until the deleted statement "
+        "“secret-draft”): deleted in the database since the last import, so not written again"
+    ) in again.kept_details
+
+    import_paths([path], replace=True)  # the file's word: the draft and its names come back
+    draft = Statement.objects.get(slug="secret-draft")
+    assert set(draft.withheld_names.values_list("name", flat=True)) == set(WITHHELD)
+    assert not OtherName.objects.public().filter(name__in=WITHHELD).exists()
+
+
+# Every public address that shows the organisation, its names or its signatures, as a page,
+# JSON, CSV or feed (the searches are in _shown_publicly: their pages repeat the query).
+PUBLIC_ADDRESSES = [
+    "/",
+    "/statements/",
+    "/statements/out/",
+    "/organizations/",
+    "/organizations/pai/",
+    "/organizations/pai/feed/",
+    "/feeds/statements/",
+    "/sitemap.xml",
+    "/api/v1/organizations/",
+    "/api/v1/organizations/?format=csv",
+    "/api/v1/organizations/pai/",
+    "/api/v1/organizations/pai/timeline/?format=csv",
+    "/api/v1/organizations/pai/cosigners/",
+    "/api/v1/statements/?signed_by=pai",
+    "/api/v1/statements/out/",
+    "/api/v1/signatures/?organization=pai",
+    "/api/v1/signatures/?format=csv",
+]
+
+
+def test_no_public_address_tells_of_the_withheld_names_after_a_round_trip(db, client, tmp_path):
+    _draft_only_record_merged_into_a_public_one()
+    path = tmp_path / "export.yaml"
+    call_command("export_statements", str(path), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    _empty_the_database()
+    import_paths([path])
+    for address in PUBLIC_ADDRESSES:
+        response = client.get(address)
+        assert response.status_code == 200, address
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        text = body.decode()
+        for hidden in ("Blorp", "blorp", "BPA"):
+            assert hidden not in text, (address, hidden)
