@@ -9,7 +9,9 @@ collation, and a statement's parts in their page order: the same records give th
 
 It keeps what a backup must give back: when each organisation and statement was created and
 last changed (which the sitemap and feeds publish), and each signature's and other part's
-place in its list, gaps included. Ordinary import files leave those out.
+place in its list, gaps included. Ordinary import files leave those out. Other names known
+only from a draft (merged from a record known only from drafts) name that draft, and stay
+staff-only after the import until it is published.
 
 What it does not hold: uploaded documents (files, kept in DJANGO_MEDIA_ROOT), staff accounts
 and tokens, edit history, and derived tables (counts and co-signing, rebuilt on import). A
@@ -27,7 +29,7 @@ import yaml
 from django.db import connection, transaction
 from django.db.models import Prefetch
 
-from organizations.models import Organization
+from organizations.models import Organization, OtherName
 
 from . import partial_dates
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
@@ -98,14 +100,17 @@ def _export_data() -> dict:
                 "founded_year": org.founded_year,
                 "notes": org.notes,
                 "other_names": sorted(
-                    ({"name": other.name, "kind": other.kind} for other in org.other_names.all()),
+                    (_other_name(other) for other in org.other_names.all()),
                     key=lambda other: (other["name"], other["kind"]),
                 ),
                 "former_slugs": sorted(former.slug for former in org.former_slugs.all()),
                 **_stamps(org),
             }
         )
-        for org in Organization.objects.prefetch_related("other_names", "former_slugs")
+        for org in Organization.objects.prefetch_related(
+            Prefetch("other_names", queryset=OtherName.objects.select_related("withheld_until")),
+            "former_slugs",
+        )
     ]
     statements = [
         _statement(statement)
@@ -140,6 +145,15 @@ def _export_data() -> dict:
             ("statements", statements),
         )
     }
+
+
+def _other_name(other: OtherName) -> dict:
+    """
+    An other name; one known only from a draft names it (`withheld_until`), so that the name
+    stays off public pages in the database the export is imported into, as it does here.
+    """
+    withheld = {"withheld_until": other.withheld_until.slug} if other.withheld_until else {}
+    return {"name": other.name, "kind": other.kind, **withheld}
 
 
 def _statement(statement: Statement) -> dict:

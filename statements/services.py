@@ -500,9 +500,13 @@ class Writer:
         self.replace = replace
         self.now = timezone.now()
         self.organization_slugs: set[str] = set()  # every organisation the import defines
+        self.statement_slugs: set[str] = set()  # every statement the import defines
         # Records of this import by their slug in the files; None for those staff deleted.
         self.topics: dict[str, Topic | None] = {}
         self.organizations: dict[str, Organization | None] = {}
+        self.statements: dict[str, Statement | None] = {}
+        # Writes that need the statements of the import written first, in the same transaction.
+        self.after_statements: list = []
         self._fingerprints: dict[tuple[str, str], tuple[dict, dict]] = {}
         # (model, slug): the id of a record the last import wrote and staff deleted since.
         self.deleted: dict[tuple[type, str], int] = {}
@@ -766,12 +770,15 @@ def import_documents(
         organizations = _collect(documents, "organizations")
         writer.organization_slugs = set(organizations)
         statements = _collect(documents, "statements")
+        writer.statement_slugs = set(statements)
         for record in topics.values():
             _import_topic(writer, record)
         for record in organizations.values():
             _import_organization(writer, record)
         for record in statements.values():
             _import_statement(writer, record)
+        for write in writer.after_statements:
+            write()
         if dry_run:
             transaction.set_rollback(True)
     return report
@@ -848,12 +855,24 @@ def _import_organization(writer: Writer, record: Record):
         **_stamps(record),
     }
     other_names = []
+    withheld: dict[int, str] = {}  # by place in other_names: the slug of the draft named
     seen = set()
     for item in record.records("other_names"):
         item_values = {
             "name": item.text("name", required=True),
             "kind": item.text("kind") or OtherName.Kind.VARIANT,
         }
+        draft = item.text("withheld_until")
+        if draft:
+            if (
+                draft not in writer.statement_slugs
+                and not Statement.objects.filter(slug=draft).exists()
+            ):
+                raise item.error(
+                    "withheld_until",
+                    f"no statement with slug “{draft}”; define it under “statements”.",
+                )
+            withheld[len(other_names)] = draft
         item.check_no_unknown_keys()
         identity = name_key(item_values["name"])
         if identity in seen:
@@ -877,23 +896,14 @@ def _import_organization(writer: Writer, record: Record):
         return
     writer.save(organization, values, record, key=slug)
 
-    # Other names are matched by their key: case and look-alike characters ignored.
-    def same_name(identity, values, rows, fingerprinted):
-        return next((row for row in rows if row.name_key == identity), None)
-
-    plans, leftovers = writer.parts(
-        OtherName,
-        organization,
-        record,
-        list(organization.other_names.all()),
-        other_names,
-        same_name,
-        {"organization": organization},
-    )
-    writer.leftovers(leftovers, record)
-    for plan in plans:
-        if plan is not None:
-            writer.apply(plan)
+    if withheld:
+        # A name withheld until a draft of this import is published needs that draft
+        # written first: its other names are written once the statements are.
+        writer.after_statements.append(
+            lambda: _write_other_names(writer, organization, record, other_names, withheld)
+        )
+    else:
+        _write_other_names(writer, organization, record, other_names, withheld)
 
     # Former slugs (addresses of organisations merged into this one) are only ever added: a
     # file that leaves them out, like the seeds, keeps the redirects staff made by merging.
@@ -916,6 +926,48 @@ def _import_organization(writer: Writer, record: Record):
                 "former_slugs",
                 f"“{former}” already redirects to “{current.organization.slug}”.",
             )
+
+
+def _write_other_names(writer, organization, record, other_names, withheld: dict[int, str]):
+    """Write an organisation's other names, each withheld until the draft its file names."""
+    wanted = []
+    for index, (item, identity, item_values) in enumerate(other_names):
+        draft = None
+        if index in withheld:
+            slug = withheld[index]
+            if slug in writer.statements:
+                draft = writer.statements[slug]
+                if draft is None:  # staff deleted it, and with it the names it vouched for
+                    writer.keep_deleted(
+                        OtherName,
+                        f"organisation “{organization.slug}”: other name "
+                        f"“{item_values['name']}” (withheld until the deleted statement "
+                        f"“{slug}”)",
+                    )
+                    continue
+            else:
+                draft = Statement.objects.filter(slug=slug).first()
+                if draft is None:  # deleted since the file was read
+                    raise item.error("withheld_until", f"no statement with slug “{slug}”.")
+        wanted.append((item, identity, {**item_values, "withheld_until": draft}))
+
+    # Other names are matched by their key: case and look-alike characters ignored.
+    def same_name(identity, values, rows, fingerprinted):
+        return next((row for row in rows if row.name_key == identity), None)
+
+    plans, leftovers = writer.parts(
+        OtherName,
+        organization,
+        record,
+        list(organization.other_names.all()),
+        wanted,
+        same_name,
+        {"organization": organization},
+    )
+    writer.leftovers(leftovers, record)
+    for plan in plans:
+        if plan is not None:
+            writer.apply(plan)
 
 
 class _Gone(Exception):
@@ -1170,6 +1222,7 @@ def _import_statement(writer: Writer, record: Record):
     record.check_no_unknown_keys()
 
     statement = _existing(writer, Statement, slug, record)
+    writer.statements[slug] = statement
     if statement is None:
         return
     writer.report.kept_details.extend(left_out)

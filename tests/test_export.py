@@ -23,6 +23,7 @@ from statements.models import (
     Statement,
     Topic,
 )
+from statements.services import import_paths
 
 from . import factories
 
@@ -347,3 +348,194 @@ def test_ordinary_import_files_need_no_times_or_positions(db, tmp_path):
     statement = Statement.objects.get(slug="s")
     assert statement.signatures.get().position == 1
     assert statement.created_at is not None and statement.updated_at >= statement.created_at
+
+
+# Names known only from a draft, merged into a public record
+
+
+NEWCOMER = "Blorptastic Peace Alliance"
+WITHHELD = {NEWCOMER: "former", "BPA": "acronym", "Blorp Alliance": "variant"}
+
+
+def _draft_only_record_merged_into_a_public_one() -> Statement:
+    """A public record "pai", and one known only from the draft "secret-draft" merged into it:
+    its name, acronym and other name are withheld until the draft is published."""
+    public = factories.organization(name="Peace Alliance International", slug="pai")
+    Signature.objects.create(statement=factories.statement(slug="out"), organization=public)
+    OtherName.objects.create(organization=public, name="PAI", kind=OtherName.Kind.ACRONYM)
+    draft = factories.statement(status=Statement.Status.DRAFT, slug="secret-draft")
+    newcomer = factories.organization(name=NEWCOMER, slug="blorptastic", acronym="BPA")
+    OtherName.objects.create(organization=newcomer, name="Blorp Alliance")
+    Signature.objects.create(statement=draft, organization=newcomer)
+    merge_organizations(keep=public, other=newcomer)
+    return draft
+
+
+def _shown_publicly(client, name: str) -> dict[str, bool]:
+    """Where the public sees `name` as a name of "pai": its page, its API record, searches."""
+    link = 'href="/organizations/pai/"'
+    detail = client.get("/api/v1/organizations/pai/").json()
+    found = client.get("/api/v1/organizations/", {"q": name}).json()["results"]
+    return {
+        "page": name in client.get("/organizations/pai/").content.decode(),
+        "api detail": name in [other["name"] for other in detail["other_names"]],
+        "api ?q=": [org["slug"] for org in found] == ["pai"],
+        "organisations ?q=": link in client.get("/organizations/", {"q": name}).content.decode(),
+        "search": link in client.get("/search/", {"q": name}).content.decode(),
+    }
+
+
+HIDDEN = dict.fromkeys(("page", "api detail", "api ?q=", "organisations ?q=", "search"), False)
+SHOWN = dict.fromkeys(HIDDEN, True)
+
+
+def test_names_withheld_until_a_draft_stay_hidden_after_a_backup_round_trip(db, client, tmp_path):
+    _draft_only_record_merged_into_a_public_one()
+    for name in WITHHELD:
+        assert _shown_publicly(client, name) == HIDDEN, name
+    first = tmp_path / "first.yaml"
+    call_command("export_statements", str(first), stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    _empty_the_database()
+    call_command("import_statements", str(first), stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    for name in WITHHELD:
+        assert _shown_publicly(client, name) == HIDDEN, name
+    public = Organization.objects.get(slug="pai")
+    draft = Statement.objects.get(slug="secret-draft")
+    assert {other.name: other.kind for other in public.other_names.all()} == {
+        **WITHHELD,
+        "PAI": "acronym",
+    }
+    assert {other.name: other.withheld_until for other in public.other_names.all()} == {
+        **dict.fromkeys(WITHHELD, draft),
+        "PAI": None,
+    }
+    assert _shown_publicly(client, "PAI") == SHOWN
+    second = tmp_path / "second.yaml"
+    call_command("export_statements", str(second), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert second.read_bytes() == first.read_bytes()
+    assert first.read_text(encoding="utf-8").count("withheld_until: secret-draft") == 3
+
+    # Published in the new database, the draft makes its names public there too.
+    draft.status = Statement.Status.PUBLISHED
+    draft.save()
+    for name in WITHHELD:
+        assert _shown_publicly(client, name) == SHOWN, name
+
+
+def test_reimporting_an_export_with_withheld_names_changes_nothing(db, tmp_path):
+    _draft_only_record_merged_into_a_public_one()
+    path = tmp_path / "export.json"
+    call_command("export_statements", str(path), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    _empty_the_database()
+    assert import_paths([path]).created["other name"] == 4
+
+    again = import_paths([path])
+    assert not again.changed and not again.kept_details
+    assert again.unchanged["other name"] == 4
+
+
+def test_a_withheld_name_may_name_a_draft_of_a_later_file_or_of_the_database(db, tmp_path):
+    """The organisations of an import are written before its statements: a name withheld
+    until a draft of the same import waits for it, whichever file holds it."""
+    names = {"slug": "named", "name": "Named", "other_names": [
+        {"name": "Early Name", "withheld_until": "later-draft"},
+        {"name": "Old Name", "withheld_until": "in-the-database"},
+    ]}  # fmt: skip
+    draft = {"slug": "later-draft", "title": "Later", "issued_on": "2025-01-02",
+             "signatures": [{"organization": "named"}]}  # fmt: skip
+    (tmp_path / "a.json").write_text(json.dumps({"organizations": [names]}), encoding="utf-8")
+    (tmp_path / "b.json").write_text(json.dumps({"statements": [draft]}), encoding="utf-8")
+    existing = factories.statement(status=Statement.Status.DRAFT, slug="in-the-database")
+
+    import_paths([tmp_path])
+
+    withheld = dict(
+        OtherName.objects.filter(organization__slug="named").values_list(
+            "name", "withheld_until__slug"
+        )
+    )
+    assert withheld == {"Early Name": "later-draft", "Old Name": existing.slug}
+    assert not OtherName.objects.public().exists()
+
+
+def test_a_withheld_name_naming_an_unknown_statement_is_refused(db, tmp_path):
+    organization = {"slug": "named", "name": "Named", "other_names": [
+        {"name": "Fine Name"}, {"name": "Lost Name", "withheld_until": "no-such-draft"},
+    ]}  # fmt: skip
+    statement = {"slug": "present", "title": "Present", "issued_on": "2025-01-02"}
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        yaml.safe_dump({"organizations": [organization], "statements": [statement]}),
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError) as refused:
+        call_command("import_statements", str(path))
+    assert (
+        "organizations[0] (slug “named”): other_names[1]: withheld_until: no statement with "
+        "slug “no-such-draft”; define it under “statements”."
+    ) in str(refused.value)
+    assert not Organization.objects.exists() and not OtherName.objects.exists()
+    assert not Statement.objects.exists()
+
+
+def test_names_of_a_draft_staff_deleted_since_the_import_are_not_written_again(db, tmp_path):
+    _draft_only_record_merged_into_a_public_one()
+    path = tmp_path / "export.yaml"
+    call_command("export_statements", str(path), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    _empty_the_database()
+    import_paths([path])
+    Statement.objects.get(slug="secret-draft").delete()  # and with it the names it vouched for
+    assert set(OtherName.objects.values_list("name", flat=True)) == {"PAI"}
+
+    again = import_paths([path])
+    assert not again.changed
+    assert set(OtherName.objects.values_list("name", flat=True)) == {"PAI"}
+    assert (
+        "organisation “pai”: other name “BPA” (withheld until the deleted statement "
+        "“secret-draft”): deleted in the database since the last import, so not written again"
+    ) in again.kept_details
+
+    import_paths([path], replace=True)  # the file's word: the draft and its names come back
+    draft = Statement.objects.get(slug="secret-draft")
+    assert set(draft.withheld_names.values_list("name", flat=True)) == set(WITHHELD)
+    assert not OtherName.objects.public().filter(name__in=WITHHELD).exists()
+
+
+# Every public address that shows the organisation, its names or its signatures, as a page,
+# JSON, CSV or feed (the searches are in _shown_publicly: their pages repeat the query).
+PUBLIC_ADDRESSES = [
+    "/",
+    "/statements/",
+    "/statements/out/",
+    "/organizations/",
+    "/organizations/pai/",
+    "/organizations/pai/feed/",
+    "/feeds/statements/",
+    "/sitemap.xml",
+    "/api/v1/organizations/",
+    "/api/v1/organizations/?format=csv",
+    "/api/v1/organizations/pai/",
+    "/api/v1/organizations/pai/timeline/?format=csv",
+    "/api/v1/organizations/pai/cosigners/",
+    "/api/v1/statements/?signed_by=pai",
+    "/api/v1/statements/out/",
+    "/api/v1/signatures/?organization=pai",
+    "/api/v1/signatures/?format=csv",
+]
+
+
+def test_no_public_address_tells_of_the_withheld_names_after_a_round_trip(db, client, tmp_path):
+    _draft_only_record_merged_into_a_public_one()
+    path = tmp_path / "export.yaml"
+    call_command("export_statements", str(path), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    _empty_the_database()
+    import_paths([path])
+    for address in PUBLIC_ADDRESSES:
+        response = client.get(address)
+        assert response.status_code == 200, address
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        text = body.decode()
+        for hidden in ("Blorp", "blorp", "BPA"):
+            assert hidden not in text, (address, hidden)
