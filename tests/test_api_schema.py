@@ -110,6 +110,88 @@ def test_a_web_address_that_is_a_uri_is_given_as_stored(address):
     assert as_uri(address) == address
 
 
+# Addresses Django's URLField accepts whose exact URI matters: (stored, given by the API).
+EXACT_ADDRESSES = [
+    # UTS #46 non-transitional, as browsers resolve it: ß stays ß (xn--strae-oqa), where
+    # IDNA 2003 would make it "ss" (strasse.de), another domain, maybe someone else's.
+    ("https://straße.de/aktion", "https://xn--strae-oqa.de/aktion"),
+    ("https://Straße.example/", "https://xn--strae-oqa.example/"),
+    ("https://faß.ExAmPlE/", "https://xn--fa-hia.example/"),  # a WHATWG URL test
+    # A final sigma kept: IDNA 2003 makes it a sigma, xn--4xa.
+    ("https://ς.example/ς", "https://xn--3xa.example/%CF%82"),
+    # A name IDNA 2008 refuses (a zero-width joiner between Latin letters) is not made into
+    # another one (IDNA 2003 drops the joiner: ab.example) but percent-encoded as it is.
+    ("https://a\u200db.example/", "https://a%E2%80%8Db.example/"),
+    # A bare % anywhere, userinfo included, is escaped; an escape is kept.
+    ("https://us%er@example.org/", "https://us%25er@example.org/"),
+    ("https://us%C3%A9r:p%w@example.org/", "https://us%C3%A9r:p%25w@example.org/"),
+    ("https://üser|1@example.org/", "https://%C3%BCser%7C1@example.org/"),
+    (
+        "https://example.org/?q=100%&r=a%20b#50%[x]",
+        "https://example.org/?q=100%25&r=a%20b#50%25%5Bx%5D",
+    ),
+]
+
+
+@pytest.mark.parametrize(("stored", "given"), EXACT_ADDRESSES)
+def test_a_web_address_is_given_as_a_uri_that_leads_where_browsers_go(api, seeded, stored, given):
+    from urllib.parse import unquote, urlsplit
+
+    import jsonschema_rs
+
+    from organizations.models import Organization
+
+    from .conftest import api_get
+
+    cmep = Organization.objects.get(slug="churches-for-middle-east-peace")
+    cmep.website = stored
+    cmep.full_clean()  # accepted as it is
+    cmep.save()
+    answer = api_get(api, "/api/v1/organizations/churches-for-middle-east-peace/")
+    assert answer["website"] == given
+    assert jsonschema_rs.validator_for({"format": "uri"}, validate_formats=True).is_valid(given)
+    host = urlsplit(given).hostname
+    if "%" in host:  # percent-encoded: the very name stored
+        assert unquote(host) == urlsplit(stored).hostname
+
+
+def comma_separated_lists():
+    """(path, name, schema) of every parameter given as a comma-separated list."""
+    for path, operations in schema.raw_schema["paths"].items():
+        for parameter in operations.get("get", {}).get("parameters", []):
+            rules = parameter["schema"]
+            # An array not repeated (explode false) is comma-separated.
+            if rules.get("type") == "array" and parameter.get("explode") is False:
+                yield path, parameter["name"], rules
+
+
+def test_a_comma_separated_list_the_schema_allows_is_answered_and_one_it_refuses_is_refused(
+    api, seeded
+):
+    import jsonschema_rs
+
+    checked = 0
+    for path, name, rules in comma_separated_lists():
+        valid = jsonschema_rs.validator_for(rules).is_valid
+        choices = rules["items"]["enum"]
+        # The longest list the schema allows: every choice once.
+        assert valid(choices)
+        assert len(",".join(choices)) <= 500
+        assert api.get(path, {name: ",".join(choices)}).status_code == 200, (path, name)
+        # One choice fifty times, 549 characters or so: too long for the API, and for the schema.
+        fifty = [max(choices, key=len)] * 50
+        assert not valid(fifty)
+        assert api.get(path, {name: ",".join(fifty)}).status_code == 400, (path, name)
+        # A choice twice: refused, by both.
+        twice = [choices[0], choices[-1], choices[0]]
+        assert not valid(twice)
+        response = api.get(path, {name: ",".join(twice)})
+        assert response.status_code == 400, (path, name)
+        assert response.json() == {name: [f"Give each field once, not {choices[0]} again."]}
+        checked += 1
+    assert checked == 2  # statements and organizations: ordering
+
+
 def query_parameters():
     """(path, operation's parameters) of every list in the API's schema."""
     document = schema.raw_schema

@@ -12,6 +12,7 @@ from functools import partial
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 import django_filters
+import idna
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import models
 from django.http import (
@@ -45,7 +46,11 @@ MAY_BE_EMPTY = frozenset({"q"})
 
 
 class OrderingFilter(django_filters.OrderingFilter):
-    """The chosen order, then the id, so that pages never overlap."""
+    """
+    The chosen order, then the id, so that pages never overlap. Each choice at most once (a
+    second `-issued_on` orders nothing), which bounds the list: the schema says so with
+    uniqueItems and maxItems (document_query_rules).
+    """
 
     def filter(self, qs, value):
         if not value:
@@ -53,6 +58,11 @@ class OrderingFilter(django_filters.OrderingFilter):
         if not all(value):
             raise ValidationError(
                 {self.field_name: ["Give field names separated by commas, with none empty."]}
+            )
+        repeated = sorted({param for param in value if value.count(param) > 1})
+        if repeated:
+            raise ValidationError(
+                {self.field_name: [f"Give each field once, not {', '.join(repeated)} again."]}
             )
         return qs.order_by(*[self.get_ordering_value(param) for param in value], "id")
 
@@ -255,17 +265,42 @@ def iso_date(value) -> str | None:
 
 
 _PERCENT_NOT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-# What RFC 3986 allows unescaped in a path, query or fragment besides letters, digits and
-# -._~ (and the % of an escape).
-_URI_SAFE = "!$&'()*+,;=:@/?%"
+# What RFC 3986 allows unescaped besides letters, digits and -._~ (and the % of an escape):
+# in a registered name (a host), in the userinfo, and in a path, query or fragment.
+_SUB_DELIMS = "!$&'()*+,;="
+_HOST_SAFE = _SUB_DELIMS + "%"
+_USERINFO_SAFE = _SUB_DELIMS + ":%"
+_URI_SAFE = _SUB_DELIMS + ":@/?%"
+
+
+def _escaped(component: str, safe: str) -> str:
+    """A URI component: a % that begins no escape escaped, and every character it may not hold."""
+    return quote(_PERCENT_NOT_ESCAPE.sub("%25", component), safe=safe)
+
+
+def uri_host(host: str) -> str:
+    """
+    A host name as a URI gives it. A Unicode name is converted the way browsers convert it
+    (UTS #46 non-transitional processing, IDNA 2008): straße.de is xn--strae-oqa.de, never
+    strasse.de, which Python's own IDNA 2003 codec would make of it, a different domain. A
+    name IDNA 2008 refuses (☃.net, a stray joiner) is percent-encoded, as RFC 3986 allows:
+    the same name, which a browser decodes and treats exactly as the stored one. An ASCII
+    name is given as stored.
+    """
+    if not host.isascii():
+        try:
+            return idna.encode(host, uts46=True, transitional=False).decode("ascii")
+        except UnicodeError:  # idna.IDNAError included
+            pass
+    return _escaped(host, _HOST_SAFE)
 
 
 def as_uri(iri: str) -> str:
     """
     A web address as an RFC 3986 URI. Django's URLField accepts more than URIs: Unicode hosts
-    and paths, a bare %, [ ] | ^ { } and the like in the path; the API gives them the way a
-    browser sends them (the host in punycode, the rest percent-encoded), which leads to the
-    same page. A URI comes back unchanged.
+    and paths, a bare %, [ ] | ^ { } and the like in the userinfo, path, query or fragment;
+    the API gives them the way a browser sends them (the host as uri_host gives it, the rest
+    percent-encoded), which leads to the same page. A URI comes back unchanged.
     """
     if not iri:
         return iri
@@ -275,23 +310,15 @@ def as_uri(iri: str) -> str:
         host, port = hostport, ""
     else:
         host, colon, port = hostport.partition(":")
-        port = colon + port
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:  # a name IDNA 2003 refuses: escaped, which RFC 3986 allows
-            host = quote(host, safe="!$&'()*+,;=")
-    netloc = (quote(userinfo, safe="!$&'()*+,;=:%") + at if at else "") + host + port
-
-    def escaped(component: str) -> str:
-        return quote(_PERCENT_NOT_ESCAPE.sub("%25", component), safe=_URI_SAFE)
-
+        host, port = uri_host(host), colon + port
+    netloc = (_escaped(userinfo, _USERINFO_SAFE) + at if at else "") + host + port
     return urlunsplit(
         (
             parts.scheme,
             netloc,
-            escaped(parts.path),
-            escaped(parts.query),
-            escaped(parts.fragment),
+            _escaped(parts.path, _URI_SAFE),
+            _escaped(parts.query, _URI_SAFE),
+            _escaped(parts.fragment, _URI_SAFE),
         )
     )
 
@@ -579,11 +606,28 @@ def document_errors_and_csv(result, generator, request, public):
     return result
 
 
+def _bound_comma_separated(name: str, schema: dict) -> None:
+    """
+    A list given in one value (`ordering=-issued_on,title`) is bounded by the value's
+    length, which an array's schema cannot state. Its items are choices given at most once
+    (OrderingFilter), so uniqueItems and maxItems bound it instead; all the choices together
+    must fit in MAX_VALUE_LENGTH, or a list the schema allows would be refused as too long.
+    """
+    choices = schema["items"].get("enum")
+    if not choices:
+        raise ValueError(f"{name}: a comma-separated list without choices has no bound to state")
+    if len(",".join(choices)) > MAX_VALUE_LENGTH:
+        raise ValueError(f"{name}: its choices together are longer than {MAX_VALUE_LENGTH}")
+    schema.setdefault("uniqueItems", True)
+    schema.setdefault("maxItems", len(choices))
+
+
 def document_query_rules(result, generator, request, public):
     """
     drf-spectacular hook: the rules ReadOnlyViewSet.initial holds every query parameter to,
     in the schema. A value is never empty (except MAY_BE_EMPTY) nor longer than
-    MAX_VALUE_LENGTH, and a repeatable parameter is given at most MAX_REPEATS times. Nor does
+    MAX_VALUE_LENGTH, a repeatable parameter is given at most MAX_REPEATS times, and a
+    comma-separated list names each of its choices at most once. Nor does
     it hold a NUL byte (refused by tracker.middleware.RejectNulBytesMiddleware).
     """
     for path in result.get("paths", {}).values():
@@ -599,6 +643,7 @@ def document_query_rules(result, generator, request, public):
                         schema.setdefault("maxItems", MAX_REPEATS)
                     else:
                         schema.setdefault("minItems", 1)
+                        _bound_comma_separated(parameter["name"], schema)
                     schema = schema["items"]
                 if schema.get("type") == "string" and not {"enum", "format"} & set(schema):
                     if not may_be_empty:
