@@ -237,6 +237,9 @@ def test_the_schema_numbers_pages_from_1_as_the_api_does(api, seeded):
         assert page["minimum"] == 1
         assert api.get(path, {"page": 1}).status_code == 200
         assert api.get(path, {"page": 0}).status_code == 404
+        # Past the last page: a 404 up to the highest the schema allows, and after it.
+        assert api.get(path, {"page": page["maximum"]}).status_code == 404
+        assert api.get(path, {"page": 10**500}).status_code == 400  # too long
 
 
 @schema.parametrize()

@@ -38,6 +38,8 @@ from tracker import response_cache
 from tracker.text import spreadsheet_cell
 
 MAX_PAGE_SIZE = 200
+# The highest page number the schema allows (no list has so many pages: they are 404s).
+MAX_PAGE = 2**31 - 1
 # A repeatable parameter adds a subquery per value: bound it.
 MAX_REPEATS = 10
 # The longest value a query parameter may have, and the parameters that may be given empty.
@@ -113,7 +115,9 @@ def _bounded_page_size(parameters: list[dict]) -> list[dict]:
             parameter["schema"].update(minimum=1, maximum=MAX_PAGE_SIZE)
         elif parameter["name"] == "page":
             # Pages are numbered from 1; a page before the first or after the last is a 404.
-            parameter["schema"].update(minimum=1)
+            # A bound, too, or a number of more than MAX_VALUE_LENGTH digits, which the API
+            # refuses as too long, would be one the schema allows.
+            parameter["schema"].update(minimum=1, maximum=MAX_PAGE)
     return parameters
 
 
