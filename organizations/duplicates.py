@@ -2,9 +2,12 @@
 Pairs of organisation records that are probably one organisation, for staff to merge.
 
 A pair is listed when the two names are the same apart from case, punctuation, a leading
-"The", "&" for "and" or a trailing "Inc."; when one's name is the other's acronym or other
-name; when they share an acronym (or its first word, as "AJP" and "AJP Action" do); or when
-their names are similar (fuzzy score at least FUZZY_CUTOFF out of 100).
+"The", "&" for "and" or a trailing "Inc."; when they look alike letter for letter, as
+"Corner" and "Comer" or "CODEPINK" and "CODEPlNK" do (organizations.names.confusable_key:
+names distinct organisations may have, so not refused, but as often one record mistyped);
+when one's name is the other's acronym or other name; when they share an acronym (or its
+first word, as "AJP" and "AJP Action" do); or when their names are similar (fuzzy score at
+least FUZZY_CUTOFF out of 100).
 
 Comparing every name with every other would take quadratic time, so similar names are only
 looked for among names sharing their first or their last word.
@@ -20,9 +23,10 @@ from rapidfuzz import fuzz, process
 
 from .matching import FUZZY_CUTOFF, match_key
 from .models import Organization, OtherName
+from .names import confusable_key
 
 MAX_PAIRS = 200
-SAME_NAME, ALIAS, SAME_ACRONYM, SIMILAR_ACRONYM = 100, 100, 90, 75
+SAME_NAME, ALIAS, LOOK_ALIKE, SAME_ACRONYM, SIMILAR_ACRONYM = 100, 100, 95, 90, 75
 
 _SPACING_PUNCTUATION = re.compile(r"[-/_]+")
 _PUNCTUATION = re.compile(r"[^\w\s]+")
@@ -93,11 +97,13 @@ def find_duplicates(organizations=None, limit: int = MAX_PAIRS) -> Duplicates:
     )
     finder = _Finder(organizations)
     names: dict[str, set[int]] = defaultdict(set)
+    look_alike: dict[str, set[int]] = defaultdict(set)
     aliases: dict[str, set[int]] = defaultdict(set)  # acronyms and other names
     acronyms: dict[str, set[int]] = defaultdict(set)
     printed: dict[tuple[int, str], str] = {}  # (organisation, key): an acronym as written
     for org in organizations:
         names[loose_key(org.name)].add(org.pk)
+        look_alike[confusable_key(org.name)].add(org.pk)
         if org.acronym:
             aliases[loose_key(org.acronym)].add(org.pk)
             acronyms[loose_key(org.acronym)].add(org.pk)
@@ -119,6 +125,11 @@ def find_duplicates(organizations=None, limit: int = MAX_PAIRS) -> Duplicates:
         names,
         SAME_NAME,
         lambda key, a, b: "Same name, apart from case, punctuation, “The”, “&” or “Inc.”",
+    )
+    finder.add_groups(
+        look_alike,
+        LOOK_ALIKE,
+        lambda key, a, b: f"The names look alike: “{by_id[a].name}” and “{by_id[b].name}”",
     )
     for key, ids in names.items():
         for a in ids:

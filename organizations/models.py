@@ -14,21 +14,33 @@ from .names import name_key, normalize_name
 NAME_KEY_MAX_BYTES = 2000
 
 
-def normalized_name_field(instance, field: str) -> str:
+def normalize_name_field(instance, field: str) -> str:
     """
-    Normalise the name in `field` (see organizations.names) and return its key, or raise
-    a form error on the field if normalising made it too long (a ligature or a full-width
-    letter is checked as one character, stored as several).
+    Normalise the name (or acronym) in `field` (see organizations.names) and return it, or
+    raise a form error on the field if normalising made it longer than its column holds (a
+    ligature or a full-width letter is checked as one character, stored as several).
     """
     value = normalize_name(getattr(instance, field))
     setattr(instance, field, value)
-    limit = instance._meta.get_field(field).max_length
+    model_field = instance._meta.get_field(field)
+    limit = model_field.max_length
     if len(value) > limit:
         raise ValidationError(
-            {field: f"Once normalised the name has {len(value)} characters; the limit is {limit}."},
+            {
+                field: f"Once normalised the {model_field.verbose_name} has {len(value)} "
+                f"characters; the limit is {limit}."
+            },
             code="max_length",
         )
-    key = name_key(value)
+    return value
+
+
+def normalized_name_field(instance, field: str) -> str:
+    """
+    Normalise the name in `field` (normalize_name_field) and return its key, or raise a form
+    error on the field if the name is too long, normalised or as a key.
+    """
+    key = name_key(normalize_name_field(instance, field))
     if len(key.encode()) > NAME_KEY_MAX_BYTES:
         raise ValidationError({field: "This name is too long to compare; shorten it."})
     return key
@@ -198,8 +210,18 @@ class Organization(CheckedText, models.Model):
         return reverse("organization-detail", args=[self.slug])
 
     def clean(self):
-        self.name_key = normalized_name_field(self, "name")
-        self.acronym = normalize_name(self.acronym)
+        # Both fields are normalised and checked, so that a form shows every error at once.
+        errors = {}
+        try:
+            self.name_key = normalized_name_field(self, "name")
+        except ValidationError as error:
+            errors.update(error.error_dict)
+        try:
+            normalize_name_field(self, "acronym")
+        except ValidationError as error:
+            errors.update(error.error_dict)
+        if errors:
+            raise ValidationError(errors)
 
     def validate_unique(self, exclude=None):
         super().validate_unique(exclude)

@@ -20,14 +20,17 @@ import zlib
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
+from organizations.duplicates import find_duplicates
 from organizations.matching import Matcher, parse_pasted_list
 from organizations.models import Organization, OtherName
+from organizations.names import name_key
 from statements.models import Statement
 from statements.services import ImportDataError, import_paths
 
@@ -274,6 +277,7 @@ def test_only_files_a_statement_names_are_served(media, production):
 
 ATTACH = """
 import datetime
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from statements.models import Statement
 from statements.services import ImportDataError, import_paths
@@ -326,9 +330,16 @@ LOOKALIKES = {
     "byte order mark": "\ufeffCODEPINK",
     "bidi isolate": "\u2066CODEPINK\u2069",
     "lower case, Cyrillic o": "c\u043edepink",
+    "Cyrillic capital Ka": "CODEPIN\u041a",  # its small letter looks like no Latin one
+    # Invisible, though not format characters: Unicode's default-ignorable code points.
+    "combining grapheme joiner": "CODE\u034fPINK",
+    "Hangul filler": "CODE\u3164PINK",
+    "Hangul choseong filler": "CODE\u115fPINK",
+    "variation selector": "CODEPINK\ufe0f",
 }
-FORMAT_CHARACTERS = set(
+INVISIBLE_CHARACTERS = set(
     "\u200b\u200c\u200d\u2060\u00ad\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    "\u034f\u115f\u1160\u3164\uffa0\ufe00\ufe0f\U000e0100"
 )
 
 
@@ -365,18 +376,20 @@ def test_a_right_to_left_override_is_stored_without_it_so_the_name_shows_as_type
     assert Organization.objects.get(slug="reversed").name == "KNIPEDOC"
 
 
-def test_names_are_stored_nfkc_without_format_characters_and_evenly_spaced(db):
+def test_names_are_stored_nfkc_without_invisible_characters_and_evenly_spaced(db):
     org = factories.organization(
-        name="\uff30\uff45\uff41\uff43\uff45\u200b\u00a0 Action\u3000\ufb01nd \u202eUS",
-        acronym="\uff30\u200d\uff21",
+        name="\uff30\uff45\uff41\uff43\uff45\u200b\u00a0 Action\u3000\ufb01nd \u202eUS\ufe0f",
+        acronym="\uff30\u200d\u034f\uff21",
     )
-    other = OtherName.objects.create(organization=org, name="Pe\u00adace\u2066 Action\u2069 US")
+    other = OtherName.objects.create(
+        organization=org, name="Pe\u00adace\u2066 Action\u2069 \u3164US\U000e0100"
+    )
     org.refresh_from_db()
     assert org.name == "Peace Action find US"
     assert org.acronym == "PA"
     assert other.name == "Peace Action US"
     for value in (org.name, org.acronym, other.name):
-        assert not set(value) & FORMAT_CHARACTERS
+        assert not set(value) & INVISIBLE_CHARACTERS
 
 
 @pytest.mark.parametrize(
@@ -386,11 +399,82 @@ def test_names_are_stored_nfkc_without_format_characters_and_evenly_spaced(db):
         ("Peace Action", "Peace Actions"),
         ("Code Pink", "CODEPINK"),
         ("Jewish Voice for Peace", "Jewish Voices for Peace"),
+        # Plain ASCII is never folded: in some typefaces these look alike, but each is a name
+        # an organisation may have (the Likely duplicates page lists them for staff).
+        ("Corner Foundation", "Comer Foundation"),
+        ("Modern Action", "Modem Action"),
+        ("Burn", "Bum"),
+        ("CODEPINK", "CODEPlNK"),
+        ("CODEPINK", "C0DEPINK"),
+        ("Cafe Collective", "Caf\u00e9 Collective"),
     ],
 )
 def test_ordinary_distinct_names_stay_distinct(first, second):
     factories.organization(name=first)
     factories.organization(name=second)  # no error
+
+
+def test_a_name_distinct_in_plain_ascii_is_accepted_in_the_admin(staff):
+    factories.organization(name="Corner Foundation", slug="corner")
+    response = post_organization(staff, name="Comer Foundation", slug="comer")
+    assert response.status_code == 302, field_errors(response, "name")
+    assert Organization.objects.get(slug="comer").name == "Comer Foundation"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("Corner Foundation", "Comer Foundation"), ("CODEPINK", "CODEPlNK"), ("Burn", "Bum")],
+)
+def test_names_that_look_alike_in_plain_ascii_are_listed_as_likely_duplicates(first, second):
+    a = factories.organization(name=first)
+    b = factories.organization(name=second)
+    factories.organization(name="Something Else Entirely")
+    [pair] = find_duplicates().pairs
+    assert {pair.first, pair.second} == {a, b}
+    assert f"The names look alike: “{a.name}” and “{b.name}”" in pair.reasons
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("CODEPINK", "codepink"),
+        ("\u041d\u0410\u041c", "\u043d\u0430\u043c"),  # Cyrillic, capitals and small letters
+        ("\u03a3\u039f\u03a3", "\u03c3\u03bf\u03c3"),  # Greek
+        ("Stra\u00dfe", "STRASSE"),
+    ],
+)
+def test_names_differing_only_in_case_share_a_key_whatever_the_script(first, second):
+    assert name_key(first) == name_key(second)
+
+
+# U+FDFA is one character that NFKC spells out in eighteen.
+EXPANDING_ACRONYM = "\ufdfa\ufdfa\ufdfa"
+
+
+def test_an_acronym_too_long_once_normalised_is_a_form_error_naming_it(staff):
+    response = post_organization(staff, name="Peace Action", slug="pa", acronym=EXPANDING_ACRONYM)
+    [error] = field_errors(response, "acronym")
+    assert error == "Once normalised the acronym has 54 characters; the limit is 50."
+    assert not Organization.objects.exists()
+
+
+def test_an_acronym_too_long_once_normalised_is_refused_whoever_saves_it():
+    with pytest.raises(ValidationError) as refused:
+        Organization.objects.create(name="Peace Action", slug="pa", acronym=EXPANDING_ACRONYM)
+    assert "acronym" in refused.value.message_dict
+    assert not Organization.objects.exists()
+
+
+def test_an_import_refuses_an_acronym_too_long_once_normalised_and_writes_nothing(tmp_path):
+    with pytest.raises(ImportDataError) as refused:
+        import_yaml(
+            tmp_path,
+            f"organizations:\n  - {{slug: pa, name: Peace Action, acronym: {EXPANDING_ACRONYM}}}\n",
+        )
+    assert "acronym: Once normalised the acronym has 54 characters; the limit is 50." in str(
+        refused.value
+    )
+    assert not Organization.objects.exists()
 
 
 @pytest.mark.parametrize("name", LOOKALIKES.values(), ids=LOOKALIKES.keys())
@@ -503,3 +587,14 @@ def test_the_migration_stops_and_lists_organisations_whose_names_look_the_same(c
     assert "slug 'codepink', name 'CODEPINK'" in message
     assert "slug 'lookalike', name '\\u0421ODEPINK'" in message
     assert Organization.objects.get(pk=other.pk).name_key == ""
+
+
+def test_the_migration_stops_and_lists_acronyms_too_long_once_normalised(codepink):
+    Organization.objects.filter(pk=codepink.pk).update(acronym=EXPANDING_ACRONYM, name_key="")
+    with pytest.raises(RuntimeError) as stopped:
+        fill_name_keys()
+    message = str(stopped.value)
+    assert "Nothing was changed" in message
+    assert f"organisation id {codepink.pk}: normalised, its acronym would be" in message
+    assert "(54 characters; up to 50 are allowed)" in message
+    assert Organization.objects.get(pk=codepink.pk).name_key == ""

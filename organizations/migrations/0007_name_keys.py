@@ -46,6 +46,12 @@ def fill_name_keys(apps, schema_editor):
                     f"  {label} id {row.pk}: normalised, its name would be "
                     f"{_shown(row.name)} ({len(row.name)} characters; 1 to 300 are allowed)"
                 )
+    for row in organizations:
+        if len(row.acronym) > 50:
+            problems.append(
+                f"  organisation id {row.pk}: normalised, its acronym would be "
+                f"{_shown(row.acronym)} ({len(row.acronym)} characters; up to 50 are allowed)"
+            )
     for rows in by_key.values():
         if len(rows) > 1:
             listed = "; ".join(f"id {r.pk}, slug {r.slug!r}, name {_shown(r.name)}" for r in rows)
@@ -59,9 +65,9 @@ def fill_name_keys(apps, schema_editor):
             )
     if problems:
         raise RuntimeError(
-            "Names that look the same must be made one before this migration can make them "
-            "unique. Merge or rename these organisations, delete the repeated other names "
-            "(in the admin), then migrate again. Nothing was changed.\n" + "\n".join(problems)
+            "Names that look the same must be made one, and names too long once normalised "
+            "shortened, before this migration can make them unique. Merge or rename these "
+            "organisations, delete the repeated other names (in the admin), then migrate again. Nothing was changed.\n" + "\n".join(problems)
         )
 
     Organization.objects.bulk_update(
