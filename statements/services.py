@@ -377,9 +377,13 @@ def _kind(value) -> str:
 #   - the row has another value: staff (or a merge) changed it since the last import, and that
 #     change stands, reported as kept, whatever the file now says.
 # Rows the file does not list are left alone when they were added in the database (a signature
-# staff added, an other name a merge added) or changed there; a row the last import wrote, that
+# staff added, an other name a merge added) or changed there, which includes a part moved to
+# another record since (the other names a merge moves to the record it keeps): a part's
+# fingerprint key names the record it was written under. A row the last import wrote, that
 # nobody changed since and that the file no longer lists, goes, as the file says. A row staff
-# deleted is not written again. With `replace`, every record is made to match its file exactly.
+# deleted, or moved to another record, is not written again where the file has it. Where a
+# merge made two signatures of the file's organisations one, that one stands. With `replace`,
+# every record is made to match its file exactly.
 # Rows imported before fingerprints were kept count as unchanged since the import when their
 # last history entry is the import's.
 
@@ -449,6 +453,18 @@ def describe(obj: models.Model) -> str:
     return f"statement “{obj.statement.slug}”: {part}"
 
 
+def _parent(part: models.Model) -> str:
+    """The record a part belongs to, as a report names it."""
+    if isinstance(part, OtherName | FormerSlug):
+        return f"organisation “{part.organization.slug}”"
+    return f"statement “{part.statement.slug}”"
+
+
+def _parent_id(fingerprint: ImportedRecord) -> str:
+    """The id of the record a part's fingerprint was written under (its key's first part)."""
+    return fingerprint.key.partition(":")[0]
+
+
 def _digest(identity) -> str:
     return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()[:40]
 
@@ -501,6 +517,8 @@ class Writer:
         self.now = timezone.now()
         self.organization_slugs: set[str] = set()  # every organisation the import defines
         self.statement_slugs: set[str] = set()  # every statement the import defines
+        # Former slugs the files give their organisations: the organisation's slug, by each.
+        self.declared_former_slugs: dict[str, str] = {}
         # Records of this import by their slug in the files; None for those staff deleted.
         self.topics: dict[str, Topic | None] = {}
         self.organizations: dict[str, Organization | None] = {}
@@ -510,6 +528,9 @@ class Writer:
         self._fingerprints: dict[tuple[str, str], tuple[dict, dict]] = {}
         # (model, slug): the id of a record the last import wrote and staff deleted since.
         self.deleted: dict[tuple[type, str], int] = {}
+        # Parts moved to another record since the last import, reported once (from where the
+        # file has them, or where they are now, whichever the import comes to first).
+        self.moved: set[tuple[type, int]] = set()
 
     @staticmethod
     def reason(record: Record) -> str:
@@ -693,6 +714,16 @@ class Writer:
             f"{what}: deleted in the database since the last import, so not written again"
         )
 
+    def keep_moved(self, row: models.Model, detail: str):
+        """A part the last import wrote under one record and staff (or a merge) moved to another
+        since: it stays where it is now, and is not written again where the file has it. Said
+        once, by whichever of the two records the import comes to first."""
+        if (type(row), row.pk) in self.moved:
+            return
+        self.moved.add((type(row), row.pk))
+        self.report.kept[LABELS[type(row)]] += 1
+        self.report.kept_details.append(detail)
+
     def parts(self, model, parent, parent_record, rows, wanted, natural, fixed: dict):
         """
         Match a record's parts in the file (`wanted`: record, identity, values) to its rows:
@@ -711,7 +742,16 @@ class Writer:
             if fingerprint is not None:
                 row = unmatched.pop(fingerprint.object_id, None)
                 if fingerprint.object_id not in present and not self.replace:
-                    self.keep_deleted(model, describe(model(**fixed, **values)))
+                    # Not among this record's rows: deleted, or moved to another record.
+                    moved = model.objects.filter(pk=fingerprint.object_id).first()
+                    if moved is None:
+                        self.keep_deleted(model, describe(model(**fixed, **values)))
+                    else:
+                        self.keep_moved(
+                            moved,
+                            f"{describe(model(**fixed, **values))}: moved to {_parent(moved)} "
+                            "in the database since the last import, so not written again here",
+                        )
                     plans.append(None)
                     continue
             if row is None:
@@ -721,14 +761,28 @@ class Writer:
             plans.append(self.plan(row or model(**fixed), values, record, key))
         return plans, list(unmatched.values())
 
-    def leftovers(self, rows, parent_record: Record) -> list:
-        """Rows of a record that its file does not list; returns those kept."""
+    def leftovers(self, rows, parent: models.Model, parent_record: Record) -> list:
+        """
+        Rows of a record (`parent`) that its file does not list; returns those kept. The rows
+        of all the records of one file share its fingerprints, and a fingerprint's key names
+        the record the part was written under: a row the last import wrote under another record
+        was moved here since (by a merge, or by staff), a change made in the database.
+        """
         kept_rows = []
         for obj in rows:
             if not self.replace:
+                fingerprint = self.fingerprints(type(obj), parent_record)[1].get(obj.pk)
                 base = self.base(obj, parent_record)
                 if base is None:
                     why = "added in the database, not in the file"
+                elif fingerprint is not None and _parent_id(fingerprint) != str(parent.pk):
+                    self.keep_moved(
+                        obj,
+                        f"{describe(obj)}: moved here from another record in the database "
+                        "since the last import; the file does not have it here",
+                    )
+                    kept_rows.append(obj)
+                    continue
                 elif any(
                     _json(getattr(obj, name)) != value
                     for name, value in base.items()
@@ -881,6 +935,8 @@ def _import_organization(writer: Writer, record: Record):
         other_names.append((item, identity, item_values))
     former_slugs = record.texts("former_slugs")
     record.check_no_unknown_keys()
+    for former in former_slugs:
+        writer.declared_former_slugs.setdefault(former, slug)
 
     if (
         not Organization.objects.filter(slug=slug).exists()
@@ -964,7 +1020,7 @@ def _write_other_names(writer, organization, record, other_names, withheld: dict
         same_name,
         {"organization": organization},
     )
-    writer.leftovers(leftovers, record)
+    writer.leftovers(leftovers, organization, record)
     for plan in plans:
         if plan is not None:
             writer.apply(plan)
@@ -1062,7 +1118,7 @@ def _write_parts(writer, model, statement, record, rows, wanted, identity_of, na
         natural or _alike(identity_of),
         {"statement": statement},
     )
-    kept_rows = writer.leftovers(leftovers, record)
+    kept_rows = writer.leftovers(leftovers, statement, record)
     if model is CoverageLink:
         _one_first_reported(writer, [plan for plan in plans if plan is not None], kept_rows)
     # One first-reported item per statement: the items that lose the flag are saved first.
@@ -1096,6 +1152,40 @@ def _one_first_reported(writer: Writer, plans: list[_Plan], kept_rows: list):
                 "in the database"
             )
             plan.kept_names.append("first_reported")
+
+
+def _one_signature_each(statement_slug: str, signatures: list) -> tuple[list, list[str]]:
+    """
+    A statement's signatures as the file gives them, one for each organisation: where two
+    organisations of the file were merged in the database since, their signatures became one
+    (organizations.merge), which stands. The file's signature of the organisation kept by the
+    merge is the one written (else the first); returns the signatures, and what was left out.
+    """
+    by_organization: dict[int, list] = {}
+    for part in signatures:
+        by_organization.setdefault(part[1]["organization"].pk, []).append(part)
+    written, combined = [], []
+    for part in signatures:
+        organization = part[1]["organization"]
+        alike = by_organization[organization.pk]
+        chosen = next(
+            (other for other in alike if other[0].text("organization") == organization.slug),
+            alike[0],
+        )
+        if part is chosen:
+            written.append(part)
+            continue
+        named, chosen_named = part[0].text("organization"), chosen[0].text("organization")
+        merged = (
+            f"“{named}” was merged into “{organization.slug}”"
+            if chosen_named == organization.slug
+            else f"“{named}” and “{chosen_named}” were merged into “{organization.slug}”"
+        )
+        combined.append(
+            f"statement “{statement_slug}”: signature of “{named}”: {merged} in the database, "
+            "and the merge made their signatures of this statement one, which stands"
+        )
+    return written, combined
 
 
 def _import_statement(writer: Writer, record: Record):
@@ -1149,17 +1239,21 @@ def _import_statement(writer: Writer, record: Record):
             parts.append((item, item_values))
         return parts
 
-    signed: dict[int, Record] = {}
+    # The organisations that signed, as the file names them (a former slug the files give
+    # stands for its organisation), each with its item.
+    signed: dict[str, Record] = {}
 
     def signature(item):
         organization = _organization(item, "organization", True, writer)
-        if organization.pk in signed:
+        named = item.text("organization")
+        meant = writer.declared_former_slugs.get(named, named)
+        if meant in signed:
+            also = "" if meant == named else f" (a former slug of “{meant}”)"
             raise item.error(
                 "organization",
-                f"“{organization.slug}” already signed this statement "
-                f"at {signed[organization.pk].where}.",
+                f"“{named}”{also} already signed this statement at {signed[meant].where}.",
             )
-        signed[organization.pk] = item
+        signed[meant] = item
         return {
             "organization": organization,
             "role": item.text("role") or Signature.Role.SIGNATORY,
@@ -1169,7 +1263,7 @@ def _import_statement(writer: Writer, record: Record):
             "withdrawal_reason": item.text("withdrawal_reason"),
         }
 
-    signatures = items("signatures", signature)
+    signatures, combined = _one_signature_each(slug, items("signatures", signature))
     contacts = items(
         "media_contacts",
         lambda item: {
@@ -1227,6 +1321,8 @@ def _import_statement(writer: Writer, record: Record):
         return
     writer.report.kept_details.extend(left_out)
     writer.report.kept["statement"] += bool(left_out)
+    writer.report.kept_details.extend(combined)
+    writer.report.kept["signature"] += len(combined)
     writer.save(
         statement,
         values,

@@ -10,7 +10,7 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 
 from organizations.merge import merge_organizations
-from organizations.models import Organization
+from organizations.models import Organization, OtherName
 from statements.models import CoverageLink, ImportedRecord, Signature, Statement, Topic
 from statements.services import import_paths
 
@@ -623,3 +623,136 @@ def test_the_first_reported_item_staff_chose_stands_when_the_file_moves_the_flag
     assert snapshot() == before
     import_paths([write(tmp_path, moved)], replace=True)
     assert statement.coverage.get(first_reported=True).outlet == "Ynet"
+
+
+# Parts moved to another record, and records merged, since the last import
+
+TWO_ORGANISATIONS = """
+organizations:
+  - slug: alpha
+    name: Alpha Group
+    other_names: [{name: Alpha Alias}]
+  - slug: beta
+    name: Beta Group
+    other_names: [{name: Beta Alias}]
+statements:
+  - slug: s1
+    title: S1
+    status: published
+    issued_on: 2025-01-01
+    signatures: [{organization: alpha}]
+    media_contacts: [{organization: alpha, email: press@alpha.example}]
+    coverage: [{outlet: Moved Outlet}]
+    quotes: [{speaker: A. Speaker, organization: alpha, text: Words.}]
+  - slug: s2
+    title: S2
+    status: published
+    issued_on: 2025-01-02
+    signatures: [{organization: beta}]
+"""
+
+
+def test_what_a_merge_moved_to_the_kept_record_survives_a_reimport(db, tmp_path):
+    """A merge moves the other names of the record it removes to the one it keeps: the file
+    has them under the removed record, the kept one's record does not list them."""
+    path = write(tmp_path, TWO_ORGANISATIONS)
+    import_paths([path])
+    beta = Organization.objects.get(slug="beta")
+    merge_organizations(keep=beta, other=Organization.objects.get(slug="alpha"))
+    names = ["Alpha Alias", "Alpha Group", "Beta Alias"]
+    assert sorted(beta.other_names.values_list("name", flat=True)) == names
+
+    def data():  # the fingerprint of the moved signature follows it to its new organisation
+        return {table: rows for table, rows in snapshot().items() if "ImportedRecord" not in table}
+
+    before = data()
+    dry = run(path, "--dry-run")
+    assert "Dry run: nothing was written, and the import would change nothing." in dry
+    assert (
+        "organisation “beta”: other name “Alpha Alias”: moved here from another record in the "
+        "database since the last import; the file does not have it here" in dry
+    )
+    for _ in range(2):
+        report = import_paths([path])
+        assert not report.changed
+        assert data() == before
+    assert sorted(beta.other_names.values_list("name", flat=True)) == names
+    s1 = Statement.objects.get(slug="s1")
+    assert s1.media_contacts.get().organization == beta
+    assert s1.quotes.get().organization == beta
+    assert s1.signatures.get().organization == beta
+
+
+@pytest.mark.parametrize(("was", "now"), [("alpha", "beta"), ("beta", "alpha")])
+def test_a_part_staff_moved_to_another_record_of_the_file_stays_where_they_put_it(
+    db, tmp_path, was, now
+):
+    """Both records are in the file, in either order: the part is neither deleted where it is
+    now (the file does not list it there) nor written again where the file has it."""
+    path = write(tmp_path, TWO_ORGANISATIONS)
+    import_paths([path])
+    name = OtherName.objects.get(organization__slug=was)
+    name.organization = Organization.objects.get(slug=now)  # as the other-name admin allows
+    name.save()
+    link = CoverageLink.objects.get()
+    link.statement = Statement.objects.get(slug="s2")
+    link.save()
+    before = snapshot()
+    report = import_paths([path])
+    assert not report.changed
+    assert snapshot() == before
+    assert +report.kept == {"other name": 1, "coverage link": 1}  # each move said once
+    assert (
+        "statement “s1”: coverage link “Moved Outlet”: moved to statement “s2” in the database "
+        "since the last import, so not written again here" in report.kept_details
+    )
+    assert not import_paths([path]).changed
+    import_paths([path], replace=True)  # the file's places, exactly
+    assert sorted(OtherName.objects.values_list("organization__slug", "name")) == [
+        ("alpha", "Alpha Alias"), ("beta", "Beta Alias"),
+    ]  # fmt: skip
+    assert CoverageLink.objects.get().statement.slug == "s1"
+    assert not import_paths([path]).changed
+
+
+@pytest.mark.parametrize(("keep", "other"), [("dawn", "codepink"), ("codepink", "dawn")])
+def test_the_seeds_import_again_after_merging_two_organisations_that_signed_one_statement(
+    seeded, keep, other
+):
+    """All the seeded organisations sign the joint statement: a merge of any two makes their
+    signatures one, and the seeds, which list both, still import (as `make run` does)."""
+    merge_organizations(
+        keep=Organization.objects.get(slug=keep), other=Organization.objects.get(slug=other)
+    )
+    before = snapshot()
+    out = run(SEEDS)
+    assert snapshot() == before
+    assert (
+        f"statement “{JOINT}”: signature of “{other}”: “{other}” was merged into “{keep}” in the "
+        "database, and the merge made their signatures of this statement one, which stands"
+    ) in out
+    assert "Nothing changed: the database already matches the files, apart from" in out
+    assert "the import would change nothing" in run(SEEDS, "--dry-run")
+    run(SEEDS, "--replace")
+    joint = Statement.objects.get(slug=JOINT)
+    assert joint.signatures.filter(organization__slug=keep).count() == 1
+    assert not joint.signatures.filter(organization__slug=other).exists()
+    assert not import_paths([SEEDS]).changed
+
+
+def test_a_statement_the_file_has_signed_twice_by_one_organisation_is_still_an_error(db, tmp_path):
+    """Through one slug twice, or through a former slug the file itself gives."""
+    twice = VALID.replace(
+        "{organization: cmep, joined_on: 2025-11-13}",
+        "{organization: cmep}\n      - {organization: cmep-inc}",
+    ).replace(
+        "{slug: cmep, name: Churches for Middle East Peace}",
+        "{slug: cmep, name: Churches for Middle East Peace, former_slugs: [cmep-inc]}",
+    )
+    with pytest.raises(CommandError) as error:
+        run(write(tmp_path, twice))
+    assert (
+        "signatures[2]: organization: “cmep-inc” (a former slug of “cmep”) already signed this "
+        "statement at " in str(error.value)
+    )
+    assert all(rows == [] for rows in snapshot().values())
