@@ -221,7 +221,7 @@ class OtherNameAdmin(ModelAdmin):
 
 @admin.register(FormerSlug)
 class FormerSlugAdmin(ModelAdmin):
-    list_display = ["slug", "organization"]
-    list_select_related = ["organization"]
+    list_display = ["slug", "organization", "withheld_until"]
+    list_select_related = ["organization", "withheld_until"]
     search_fields = ["slug", "organization__name"]
-    autocomplete_fields = ["organization"]
+    autocomplete_fields = ["organization", "withheld_until"]
