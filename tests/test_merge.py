@@ -811,3 +811,15 @@ def test_a_record_known_only_from_a_drafts_quote_cannot_be_kept_over_a_public_on
     with pytest.raises(ValidationError, match="known only from drafts"):
         merge_organizations(keep=org, other=Organization.objects.get(slug="dawn"))
     assert Organization.objects.filter(slug="dawn").exists()
+
+
+def test_the_kept_records_page_says_which_old_addresses_wait_for_a_draft(
+    staff_client, secret_with_old_addresses
+):
+    secret, _draft = secret_with_old_addresses
+    dawn = Organization.objects.get(slug="dawn")
+    merge_organizations(keep=dawn, other=secret)
+    page = staff_client.get(
+        reverse("admin:organizations_organization_change", args=[dawn.pk])
+    ).content.decode()
+    assert "<code>secret-coalition-intl</code> (not until “Coming” is published)" in page
