@@ -823,3 +823,21 @@ def test_the_kept_records_page_says_which_old_addresses_wait_for_a_draft(
         reverse("admin:organizations_organization_change", args=[dawn.pk])
     ).content.decode()
     assert "<code>secret-coalition-intl</code> (not until “Coming” is published)" in page
+
+
+def test_a_deleted_draft_takes_the_old_addresses_it_withheld_and_restoring_it_brings_them_back(
+    staff_client, secret_with_old_addresses
+):
+    from .test_history import delete_in_admin, last_version_url
+
+    secret, draft = secret_with_old_addresses
+    merge_organizations(keep=Organization.objects.get(slug="dawn"), other=secret)
+    delete_in_admin(staff_client, draft)
+    assert not FormerSlug.objects.filter(slug__startswith="secret-coalition").exists()
+
+    assert staff_client.post(last_version_url(Statement, draft.pk), {}).status_code == 302
+    restored = FormerSlug.objects.filter(slug__startswith="secret-coalition")
+    assert {(f.slug, f.withheld_until_id) for f in restored} == {
+        ("secret-coalition-intl", draft.pk),
+        ("secret-coalition-old", draft.pk),
+    }
