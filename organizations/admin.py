@@ -78,8 +78,23 @@ class OrganizationAdmin(ModelAdmin):
 
     @admin.display(description="former slugs (redirect here)")
     def former_addresses(self, obj):
-        slugs = obj.former_slugs.values_list("slug", flat=True) if obj.pk else []
-        return format_html_join(", ", "<code>{}</code>", ((slug,) for slug in slugs)) or None
+        formers = obj.former_slugs.select_related("withheld_until") if obj.pk else []
+        return (
+            format_html_join(
+                ", ",
+                "<code>{}</code>{}",
+                (
+                    (
+                        former.slug,
+                        f" (not until “{former.withheld_until.title}” is published)"
+                        if former.withheld_until and not former.withheld_until.is_public
+                        else "",
+                    )
+                    for former in formers
+                ),
+            )
+            or None
+        )
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -221,7 +236,7 @@ class OtherNameAdmin(ModelAdmin):
 
 @admin.register(FormerSlug)
 class FormerSlugAdmin(ModelAdmin):
-    list_display = ["slug", "organization"]
-    list_select_related = ["organization"]
+    list_display = ["slug", "organization", "withheld_until"]
+    list_select_related = ["organization", "withheld_until"]
     search_fields = ["slug", "organization__name"]
-    autocomplete_fields = ["organization"]
+    autocomplete_fields = ["organization", "withheld_until"]

@@ -7,12 +7,15 @@ the kept one (as a former name, an acronym and a former slug that redirects), bl
 the kept record are filled from the other, and the other record is deleted. Every row written
 carries the reason "Merged “X” into “Y”" in its history.
 
-An organisation known only from draft statements leaves no public trace until the draft is
-published: its signatures move as any others, but its name, acronym and other names are kept
-for matching as names withheld until that draft is published (OtherName.withheld_until), its
-public details (website, description, place...) are not copied into the kept record's but
-written into its staff notes, and its slug does not redirect. A record known only from drafts
-cannot be the one kept when the other is public: its own name would become public.
+An organisation known only from draft statements (not public, and named by a draft as a
+signatory, a media contact or a quote's organisation: see withheld_draft) leaves no public
+trace until the draft is published: its signatures, contacts and quotes move as any others,
+but its name, acronym and other names are kept for matching as names withheld until that
+draft is published (OtherName.withheld_until), its public details (website, description,
+place...) are not copied into the kept record's but written into its staff notes, the old
+slugs it had itself received do not redirect until then either (FormerSlug.withheld_until),
+and its own slug, never public, does not redirect. A record known only from drafts cannot be
+the one kept when the other is public: its own name would become public.
 
 Where both records signed the same statement, the kept record's signature stays, with the
 earlier of the two dates joined and the lead role if either was a lead sponsor (in the lead's
@@ -48,7 +51,9 @@ class MergeReport:
     other_names_dropped: list[str] = field(default_factory=list)
     media_contacts_moved: int = 0
     quotes_moved: int = 0
-    former_slugs: list[str] = field(default_factory=list)  # all now redirecting to `kept`
+    # All now `kept`'s, redirecting to it but for those withheld until a draft is published.
+    former_slugs: list[str] = field(default_factory=list)
+    withheld_slugs: list[str] = field(default_factory=list)
     filled: list[str] = field(default_factory=list)  # fields of `kept` filled from the other
     # Names kept staff-only until the draft they are known from is published.
     withheld_names: list[str] = field(default_factory=list)
@@ -70,6 +75,11 @@ class MergeReport:
                 f"{len(self.withheld_names)} name(s) known only from drafts stay hidden from the "
                 "public until the draft is published"
             )
+        if self.withheld_slugs:
+            parts.append(
+                f"{len(self.withheld_slugs)} old address(es) known only from drafts do not "
+                "redirect until the draft is published"
+            )
         if self.noted:
             parts.append(f"its {', '.join(self.noted)} went into the staff notes, not public")
         if self.merged_slug in self.former_slugs:
@@ -88,23 +98,36 @@ def shared_statements(a: Organization, b: Organization):
     return Statement.objects.filter(signatures__organization=a).filter(signatures__organization=b)
 
 
-def known_only_from_drafts(organization: Organization) -> bool:
-    """Whether every statement `organization` signed is a draft (and it signed one)."""
-    return (
-        organization.public_statement_count == 0
-        and Signature.objects.filter(organization=organization).exists()
-    )
-
-
 def withheld_draft(organization: Organization) -> Statement | None:
     """
-    For an organisation known only from drafts, the draft it was first entered on: its names
-    stay off public pages until that statement is published. None for any other organisation.
+    For an organisation known only from drafts, the draft its names, details and old
+    addresses stay off public pages until: None for any other organisation.
+
+    Known only from drafts: it is not public (it signed no public statement, see
+    Organization.objects.public()) and a draft names it, as a signatory, a media contact or
+    the organisation of a quote. Of those drafts, the first one it signed, which is the one
+    whose publication would have made it public; if it signed none, the first draft that
+    otherwise names it. (Should another of its drafts come out first, its names stay
+    hidden a little longer, until that one is: staff may clear them in the admin.)
     """
-    if not known_only_from_drafts(organization):
+    if organization.public_statement_count > 0:
         return None
-    first = Signature.objects.filter(organization=organization).order_by("pk").first()
-    return first.statement
+    not_public = ~Statement.public_filter("statement__")
+    for model in (Signature, MediaContact, Quote):
+        row = (
+            model.objects.filter(not_public, organization=organization)
+            .select_related("statement")
+            .order_by("pk")
+            .first()
+        )
+        if row is not None:
+            return row.statement
+    return None
+
+
+def known_only_from_drafts(organization: Organization) -> bool:
+    """Whether `organization` is not public, and a draft names it (see withheld_draft)."""
+    return withheld_draft(organization) is not None
 
 
 def parts_count(organization: Organization) -> dict[str, int]:
@@ -149,7 +172,7 @@ def merge_organizations(*, keep: Organization, other: Organization) -> MergeRepo
                 "or deleted."
             )
         keep, other = locked[keep.pk], locked[other.pk]
-        if known_only_from_drafts(keep) and other.public_statement_count > 0:
+        if other.public_statement_count > 0 and known_only_from_drafts(keep):
             raise ValidationError(
                 f"“{keep.name}” is known only from drafts: keep “{other.name}” instead, or its "
                 "name would become public before the draft is published."
@@ -185,6 +208,10 @@ class _Merge:
                 setattr(self.report, counter, getattr(self.report, counter) + 1)
         for former in FormerSlug.objects.filter(organization=self.other).order_by("pk"):
             former.organization = self.keep
+            if self.draft is not None and former.withheld_until_id is None:
+                # It would redirect to the public record, and tell of the draft.
+                former.withheld_until = self.draft
+                self.report.withheld_slugs.append(former.slug)
             self.save(former)
         self.fill_blanks()
         self.save(self.keep)  # so that the kept record's own history shows the merge

@@ -407,6 +407,20 @@ class OtherName(CheckedText, models.Model):
             )
 
 
+class FormerSlugQuerySet(models.QuerySet):
+    def public(self):
+        """
+        Former slugs that redirect for anyone: all but those of a record known only from a
+        draft (`withheld_until`), whose redirect would tell of it before the draft is out.
+        (The organisation they lead to must be public as well: see former_slug_redirect.)
+        """
+        from statements.models import Statement
+
+        return self.filter(
+            Q(withheld_until__isnull=True) | Statement.public_filter("withheld_until__")
+        )
+
+
 class FormerSlug(models.Model):
     """
     An address an organisation was known by before it was merged into another: its public
@@ -422,6 +436,19 @@ class FormerSlug(models.Model):
         unique=True,
         help_text="An old address (slug) that now redirects to this organisation's pages.",
     )
+    # As OtherName.withheld_until: set by a merge for the old slugs of a record known only
+    # from drafts. They do not redirect until that statement is published.
+    withheld_until = models.ForeignKey(
+        "statements.Statement",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="withheld_slugs",
+        help_text="The draft this address is known only from: it does not redirect until that "
+        "statement is published. Blank: it redirects.",
+    )
+
+    objects = FormerSlugQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

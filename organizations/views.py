@@ -22,10 +22,12 @@ def former_slug_redirect(request, slug: str) -> HttpResponsePermanentRedirect | 
     """
     A permanent redirect to the same address with the current slug of the organisation
     `slug` was merged into, the query string kept; None if `slug` is no former slug of a
-    public organisation (a redirect to a staff-only one would reveal its address).
+    public organisation (a redirect to a staff-only one would reveal its address), or is
+    one withheld until a draft is published.
     """
     current = (
-        FormerSlug.objects.filter(slug=slug, organization__in=Organization.objects.public())
+        FormerSlug.objects.public()
+        .filter(slug=slug, organization__in=Organization.objects.public())
         .values_list("organization__slug", flat=True)
         .first()
     )

@@ -9,9 +9,9 @@ collation, and a statement's parts in their page order: the same records give th
 
 It keeps what a backup must give back: when each organisation and statement was created and
 last changed (which the sitemap and feeds publish), and each signature's and other part's
-place in its list, gaps included. Ordinary import files leave those out. Other names known
-only from a draft (merged from a record known only from drafts) name that draft, and stay
-staff-only after the import until it is published.
+place in its list, gaps included. Ordinary import files leave those out. Other names and
+former slugs known only from a draft (merged from a record known only from drafts) name that
+draft, and stay staff-only (or do not redirect) after the import until it is published.
 
 What it does not hold: uploaded documents (files, kept in DJANGO_MEDIA_ROOT), staff accounts
 and tokens, edit history, and derived tables (counts and co-signing, rebuilt on import). A
@@ -29,7 +29,7 @@ import yaml
 from django.db import connection, transaction
 from django.db.models import Prefetch
 
-from organizations.models import Organization, OtherName
+from organizations.models import FormerSlug, Organization, OtherName
 
 from . import partial_dates
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
@@ -103,13 +103,16 @@ def _export_data() -> dict:
                     (_other_name(other) for other in org.other_names.all()),
                     key=lambda other: (other["name"], other["kind"]),
                 ),
-                "former_slugs": sorted(former.slug for former in org.former_slugs.all()),
+                "former_slugs": [
+                    _former_slug(former)
+                    for former in sorted(org.former_slugs.all(), key=lambda f: f.slug)
+                ],
                 **_stamps(org),
             }
         )
         for org in Organization.objects.prefetch_related(
             Prefetch("other_names", queryset=OtherName.objects.select_related("withheld_until")),
-            "former_slugs",
+            Prefetch("former_slugs", queryset=FormerSlug.objects.select_related("withheld_until")),
         )
     ]
     statements = [
@@ -154,6 +157,13 @@ def _other_name(other: OtherName) -> dict:
     """
     withheld = {"withheld_until": other.withheld_until.slug} if other.withheld_until else {}
     return {"name": other.name, "kind": other.kind, **withheld}
+
+
+def _former_slug(former: FormerSlug) -> str | dict:
+    """A former slug; one withheld until a draft is published names that draft, as names do."""
+    if former.withheld_until is None:
+        return former.slug
+    return {"slug": former.slug, "withheld_until": former.withheld_until.slug}
 
 
 def _statement(statement: Statement) -> dict:

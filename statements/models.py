@@ -2,7 +2,7 @@ import contextlib
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
@@ -241,6 +241,25 @@ class Statement(CheckedText, models.Model):
         return self.status in self.PUBLIC_STATUSES
 
 
+def _related_name(obj, field: str, attribute: str) -> str:
+    """
+    `attribute` of the record `obj.<field>` refers to. If that record no longer exists (an
+    old version of `obj` read from its history, deleted with it), its last version's, or
+    "<its verbose name> #<id>" if it has none.
+    """
+    try:
+        return getattr(getattr(obj, field), attribute)
+    except ObjectDoesNotExist:
+        target = obj._meta.get_field(field)
+        pk = getattr(obj, target.attname)
+        history = getattr(target.related_model, "history", None)
+        if history is not None and pk is not None:
+            last = history.filter(id=pk).order_by("-history_date", "-history_id").first()
+            if last is not None:
+                return getattr(last, attribute)
+        return f"{target.related_model._meta.verbose_name} #{pk}"
+
+
 class Signature(CheckedText, models.Model):
     """One organisation on one statement: the fact "who co-signed which position, and when"."""
 
@@ -304,7 +323,11 @@ class Signature(CheckedText, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.printed_name} on “{self.statement}”"
+        # An old version's statement or organisation may be gone (deleted with it): history
+        # and restore pages still name the signature.
+        name = self.name_as_printed or _related_name(self, "organization", "name")
+        statement = _related_name(self, "statement", "title")
+        return f"{name} on “{statement}”"
 
     def save(self, *args, **kwargs):
         self.clean()
@@ -370,7 +393,9 @@ class MediaContact(CheckedText, models.Model):
         ]
 
     def __str__(self):
-        who = self.name or (self.organization.name if self.organization else "")
+        who = self.name or (
+            _related_name(self, "organization", "name") if self.organization_id else ""
+        )
         return ", ".join(part for part in (who, self.email, self.phone) if part)
 
 

@@ -933,7 +933,7 @@ def _import_organization(writer: Writer, record: Record):
             raise item.error("name", f"“{item_values['name']}” is listed twice.")
         seen.add(identity)
         other_names.append((item, identity, item_values))
-    former_slugs = record.texts("former_slugs")
+    former_slugs = _former_slugs(writer, record)
     record.check_no_unknown_keys()
     for former in former_slugs:
         writer.declared_former_slugs.setdefault(former, slug)
@@ -961,19 +961,85 @@ def _import_organization(writer: Writer, record: Record):
     else:
         _write_other_names(writer, organization, record, other_names, withheld)
 
-    # Former slugs (addresses of organisations merged into this one) are only ever added: a
-    # file that leaves them out, like the seeds, keeps the redirects staff made by merging.
-    for former in former_slugs:
+    for former, _draft in former_slugs:
         if former in writer.organization_slugs:
             # Else, whichever came first in the files, one record would swallow the other.
             raise record.error(
                 "former_slugs", f"“{former}” is also an organisation of this import."
             )
+    if any(draft for _former, draft in former_slugs):
+        # As for other names: a slug withheld until a draft of this import needs it written.
+        writer.after_statements.append(
+            lambda: _write_former_slugs(writer, organization, record, former_slugs)
+        )
+    else:
+        _write_former_slugs(writer, organization, record, former_slugs)
+
+
+def _former_slugs(writer: Writer, record: Record) -> list[tuple[str, str]]:
+    """
+    An organisation's former slugs in a file: each a slug, or, for one withheld until a
+    draft is published, a mapping of `slug` and `withheld_until` (the draft's slug). Returns
+    (slug, draft slug or "") pairs.
+    """
+    items = record._get("former_slugs", False)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise record.error("former_slugs", f"expected a list, got {_kind(items)}.")
+    former_slugs = []
+    for index, item in enumerate(items):
+        if isinstance(item, str):
+            former_slugs.append((record._clean_text("former_slugs", item), ""))
+            continue
+        if not isinstance(item, dict):
+            raise record.error(
+                "former_slugs",
+                f"expected slugs, or mappings of slug and withheld_until; item {index + 1} "
+                f"is {_kind(item)}.",
+            )
+        entry = Record(item, f"{record.where}: former_slugs[{index}]", record.source)
+        slug = entry.text("slug", required=True)
+        draft = entry.text("withheld_until")
+        entry.check_no_unknown_keys()
+        if (
+            draft
+            and draft not in writer.statement_slugs
+            and not Statement.objects.filter(slug=draft).exists()
+        ):
+            raise entry.error(
+                "withheld_until", f"no statement with slug “{draft}”; define it under “statements”."
+            )
+        former_slugs.append((slug, draft))
+    return former_slugs
+
+
+def _write_former_slugs(writer, organization, record, former_slugs: list[tuple[str, str]]):
+    """
+    Former slugs (addresses of organisations merged into this one) are only ever added: a
+    file that leaves them out, like the seeds, keeps the redirects staff made by merging.
+    One withheld until a draft (FormerSlug.withheld_until) does not redirect until then.
+    """
+    for former, slug in former_slugs:
+        draft = None
+        if slug and slug in writer.statements:
+            draft = writer.statements[slug]
+            if draft is None:  # staff deleted it, and with it the addresses it vouched for
+                writer.keep_deleted(
+                    FormerSlug,
+                    f"organisation “{organization.slug}”: former slug “{former}” (withheld "
+                    f"until the deleted statement “{slug}”)",
+                )
+                continue
+        elif slug:
+            draft = Statement.objects.filter(slug=slug).first()
+            if draft is None:  # deleted since the file was read
+                raise record.error("former_slugs", f"no statement with slug “{slug}”.")
         current = FormerSlug.objects.filter(slug=former).select_related("organization").first()
         if current is None:
             writer.save(
                 FormerSlug(organization=organization),
-                {"slug": former},
+                {"slug": former, "withheld_until": draft},
                 record,
                 key=f"{organization.pk}:{former}",
             )

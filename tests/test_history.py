@@ -379,3 +379,60 @@ def test_a_signature_is_not_restored_over_one_made_since(staff_client, statement
     assert "This organisation has already signed this statement." in message
     assert "Nothing was restored." in message
     assert list(statement.signatures.filter(organization=signature.organization)) == [again]
+
+
+def test_the_history_of_records_deleted_with_what_they_belonged_to_names_them(
+    staff_client, django_user_model, statement, staff_roles
+):
+    """
+    A signature, contact, coverage item or quote deleted with its statement, and an other
+    name or old slug deleted with its organisation: their history and version (restore)
+    pages name them, for superusers and for staff who may only view history.
+    """
+    from django.contrib.auth.models import Group
+    from django.test import Client
+    from django.utils.html import escape
+    from simple_history.models import registered_models
+
+    from organizations.models import FormerSlug, OtherName
+
+    from . import factories
+
+    org = factories.organization(name="Gone With Its Org", slug="gone-with-its-org")
+    OtherName.objects.create(organization=org, name="GWIO", kind="acronym")
+    FormerSlug.objects.create(organization=org, slug="gwio-old")
+    signature = statement.signatures.get(position=3)
+    named = escape(str(signature))
+    assert statement.title in named
+    delete_in_admin(staff_client, statement)
+    delete_in_admin(staff_client, org)
+
+    viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
+    viewer.groups.add(Group.objects.get(name="Viewer"))
+    viewer_client = Client()
+    viewer_client.force_login(viewer)
+    checked = set()
+    for model in {m for m in registered_models.values() if hasattr(m, "history")}:
+        opts = model._meta
+        for pk in (
+            model.history.filter(history_type="-")
+            .exclude(id__in=model.objects.values("pk"))
+            .values_list("id", flat=True)
+        ):
+            urls = [
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[pk]),
+                last_version_url(model, pk),
+            ]
+            viewer_may = viewer.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+            for url in urls:
+                assert staff_client.get(url).status_code == 200, url
+                assert viewer_client.get(url).status_code == (200 if viewer_may else 403), url
+            checked.add(opts.model_name)
+    assert {
+        "signature", "mediacontact", "coveragelink", "quote", "othername", "formerslug"
+    } <= checked  # fmt: skip
+    page = staff_client.get(
+        reverse("admin:statements_signature_history", args=[signature.pk])
+    ).content.decode()
+    assert named in page
+    assert named in staff_client.get(last_version_url(Signature, signature.pk)).content.decode()

@@ -17,6 +17,7 @@ from organizations.duplicates import find_duplicates
 from organizations.merge import merge_organizations
 from organizations.models import FormerSlug, Organization, OtherName
 from statements.models import MediaContact, Quote, Signature, Statement
+from statements.services import import_paths
 
 from . import factories
 from .admin_forms import form_data
@@ -461,7 +462,6 @@ def test_a_merge_without_a_choice_of_record_to_keep_changes_nothing(
 
 
 def test_the_seeds_import_again_after_a_seed_organisation_was_merged_away(seeded):
-    from statements.services import import_paths
 
     from .conftest import SEEDS
 
@@ -645,3 +645,199 @@ def test_the_confirm_page_says_what_stays_hidden_and_keeps_the_public_record(
         response
     )
     assert Organization.objects.filter(pk=public.pk).exists()
+
+
+# Old addresses of a record known only from drafts
+
+
+def old_addresses(client, slug: str) -> dict[str, tuple[int, str | None]]:
+    """What the public gets at a slug's page, feed and API addresses: status and redirect."""
+    responses = {
+        "page": client.get(f"/organizations/{slug}/"),
+        "feed": client.get(f"/organizations/{slug}/feed/"),
+        "api": client.get(f"/api/v1/organizations/{slug}/"),
+    }
+    return {what: (r.status_code, r.get("Location")) for what, r in responses.items()}
+
+
+NOT_FOUND = dict.fromkeys(("page", "feed", "api"), (404, None))
+
+
+REDIRECTED_TO_DAWN = {
+    "page": (301, "/organizations/dawn/"),
+    "feed": (301, "/organizations/dawn/feed/"),
+    "api": (301, "/api/v1/organizations/dawn/"),
+}
+
+
+@pytest.fixture
+def secret_with_old_addresses(seeded):
+    """
+    "Secret Coalition", known only from a draft, with two old addresses of its own: a blank
+    duplicate merged into it, and one an import file gave it.
+    """
+    draft = factories.statement(status=Statement.Status.DRAFT, slug="d1", title="Coming")
+    secret = factories.organization(name="Secret Coalition", slug="secret-coalition")
+    Signature.objects.create(statement=draft, organization=secret)
+    duplicate = factories.organization(name="Secret Coalition Intl", slug="secret-coalition-intl")
+    merge_organizations(keep=secret, other=duplicate)
+    FormerSlug.objects.create(organization=secret, slug="secret-coalition-old")
+    return secret, draft
+
+
+def test_old_addresses_of_a_draft_only_record_redirect_only_once_the_draft_is_out(
+    client, secret_with_old_addresses
+):
+    secret, draft = secret_with_old_addresses
+    old = ["secret-coalition-intl", "secret-coalition-old"]
+    for slug in old:
+        assert old_addresses(client, slug) == NOT_FOUND, slug
+
+    report = merge_organizations(keep=Organization.objects.get(slug="dawn"), other=secret)
+
+    for slug in [*old, "secret-coalition"]:
+        assert old_addresses(client, slug) == NOT_FOUND, slug
+    # Staff keep them: they still belong to the kept record, withheld until the draft.
+    moved = FormerSlug.objects.filter(slug__in=old)
+    assert {(f.organization.slug, f.withheld_until_id) for f in moved} == {("dawn", draft.pk)}
+    assert "2 old address(es) known only from drafts do not redirect" in report.summary()
+
+    draft.status = Statement.Status.PUBLISHED
+    draft.save()
+    for slug in old:
+        assert old_addresses(client, slug) == REDIRECTED_TO_DAWN, slug
+    assert old_addresses(client, "secret-coalition") == NOT_FOUND  # never was public
+
+
+def test_withheld_old_addresses_stay_withheld_after_a_backup_round_trip(
+    client, secret_with_old_addresses, tmp_path
+):
+    from django.core.management import call_command
+
+    from .test_export import _empty_the_database
+
+    secret, draft = secret_with_old_addresses
+    merge_organizations(keep=Organization.objects.get(slug="dawn"), other=secret)
+    first = tmp_path / "first.yaml"
+    call_command("export_statements", str(first), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    _empty_the_database()
+    call_command("import_statements", str(first), stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    assert old_addresses(client, "secret-coalition-intl") == NOT_FOUND
+    draft = Statement.objects.get(slug="d1")
+    assert set(FormerSlug.objects.filter(withheld_until=draft).values_list("slug", flat=True)) == {
+        "secret-coalition-intl",
+        "secret-coalition-old",
+    }
+    second = tmp_path / "second.yaml"
+    call_command("export_statements", str(second), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert second.read_bytes() == first.read_bytes()
+    assert not import_paths([first]).changed
+
+    draft.status = Statement.Status.PUBLISHED
+    draft.save()
+    assert old_addresses(client, "secret-coalition-intl") == REDIRECTED_TO_DAWN
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ({"slug": "gone", "withheld_until": "no-such-draft"}, "withheld_until: no statement"),
+        ({"slug": "gone", "until": "x"}, "unknown field(s) until"),
+        (["gone"], "expected slugs, or mappings of slug and withheld_until"),
+    ],
+)
+def test_a_bad_withheld_former_slug_in_an_import_is_refused(db, tmp_path, entry, message):
+    import yaml
+
+    from statements.services import ImportDataError
+
+    path = tmp_path / "orgs.yaml"
+    path.write_text(
+        yaml.safe_dump({"organizations": [{"slug": "o", "name": "O", "former_slugs": [entry]}]})
+    )
+    with pytest.raises(ImportDataError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        import_paths([path])
+    assert not Organization.objects.exists() and not FormerSlug.objects.exists()
+
+
+# A record known only from a draft's quote or media contact
+
+
+def quote_only_org(draft: Statement, how: str) -> Organization:
+    org = factories.organization(name="Quote Only Org", slug="quote-only-org", acronym="QOO")
+    OtherName.objects.create(organization=org, name="Quote Only Organisation")
+    if how == "quote":
+        Quote.objects.create(statement=draft, organization=org, speaker="A Speaker", text="Hi.")
+    else:
+        MediaContact.objects.create(statement=draft, organization=org, email="press@qoo.example")
+    return org
+
+
+@pytest.mark.parametrize("how", ["quote", "media contact"])
+def test_a_record_known_only_from_a_drafts_quote_or_contact_is_not_published_by_a_merge(
+    client, seeded, how
+):
+    draft = factories.statement(status=Statement.Status.DRAFT, slug="d2", title="Quoted soon")
+    org = quote_only_org(draft, how)
+    assert client.get("/organizations/quote-only-org/").status_code == 404
+    dawn = Organization.objects.get(slug="dawn")
+
+    merge_organizations(keep=dawn, other=org)
+
+    names = ("QOO", "Quote Only Org", "Quote Only Organisation")
+    page = client.get("/organizations/dawn/").content.decode()
+    api = client.get("/api/v1/organizations/dawn/").json()
+    for name in names:
+        assert name not in page, name
+        assert name not in [other["name"] for other in api["other_names"]], name
+    assert api["acronym"] == dawn.acronym
+    assert old_addresses(client, "quote-only-org") == NOT_FOUND
+    dawn.refresh_from_db()
+    assert "QOO" in dawn.notes and "“Quoted soon”" in dawn.notes
+    assert set(
+        dawn.other_names.filter(name__in=names).values_list("withheld_until", flat=True)
+    ) == {draft.pk}
+
+    draft.status = Statement.Status.PUBLISHED
+    draft.save()
+    page = client.get("/organizations/dawn/").content.decode()
+    assert all(name in page for name in names)
+
+
+def test_a_record_known_only_from_a_drafts_quote_cannot_be_kept_over_a_public_one(seeded):
+    draft = factories.statement(status=Statement.Status.DRAFT, slug="d3")
+    org = quote_only_org(draft, "quote")
+    with pytest.raises(ValidationError, match="known only from drafts"):
+        merge_organizations(keep=org, other=Organization.objects.get(slug="dawn"))
+    assert Organization.objects.filter(slug="dawn").exists()
+
+
+def test_the_kept_records_page_says_which_old_addresses_wait_for_a_draft(
+    staff_client, secret_with_old_addresses
+):
+    secret, _draft = secret_with_old_addresses
+    dawn = Organization.objects.get(slug="dawn")
+    merge_organizations(keep=dawn, other=secret)
+    page = staff_client.get(
+        reverse("admin:organizations_organization_change", args=[dawn.pk])
+    ).content.decode()
+    assert "<code>secret-coalition-intl</code> (not until “Coming” is published)" in page
+
+
+def test_a_deleted_draft_takes_the_old_addresses_it_withheld_and_restoring_it_brings_them_back(
+    staff_client, secret_with_old_addresses
+):
+    from .test_history import delete_in_admin, last_version_url
+
+    secret, draft = secret_with_old_addresses
+    merge_organizations(keep=Organization.objects.get(slug="dawn"), other=secret)
+    delete_in_admin(staff_client, draft)
+    assert not FormerSlug.objects.filter(slug__startswith="secret-coalition").exists()
+
+    assert staff_client.post(last_version_url(Statement, draft.pk), {}).status_code == 302
+    restored = FormerSlug.objects.filter(slug__startswith="secret-coalition")
+    assert {(f.slug, f.withheld_until_id) for f in restored} == {
+        ("secret-coalition-intl", draft.pk),
+        ("secret-coalition-old", draft.pk),
+    }

@@ -22,7 +22,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT
 from django.forms.models import BaseInlineFormSet
@@ -31,7 +31,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from .restore import delete_recorded, restore_deleted, restore_plan
+from .restore import delete_recorded, restore_deleted, restore_plan, shown_as
 
 _BIGINT = 2**63
 
@@ -239,6 +239,20 @@ class ModelAdmin(SafeForeignKeysMixin, SimpleHistoryAdmin):
             raise Http404("No such record.")
         return super().history_view(request, object_id, extra_context)
 
+    # The library names the record with str(), which may read a related record deleted
+    # with it (a signature's statement): an old version is then named by its id.
+    def history_view_title(self, request, obj):
+        try:
+            return super().history_view_title(request, obj)
+        except ObjectDoesNotExist:
+            return f"History: {self.opts.verbose_name} {shown_as(obj)}"
+
+    def history_form_view_title(self, request, obj):
+        try:
+            return super().history_form_view_title(request, obj)
+        except ObjectDoesNotExist:
+            return f"Version of {self.opts.verbose_name} {shown_as(obj)}"
+
     def delete_model(self, request, obj):
         # Recorded so that a superuser can restore it whole (tracker/restore.py).
         delete_recorded(obj=obj, user=request.user)
@@ -302,7 +316,7 @@ class ModelAdmin(SafeForeignKeysMixin, SimpleHistoryAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": f"Restore the deleted {self.opts.verbose_name} “{version.instance}”",
+            "title": f"Restore the deleted {self.opts.verbose_name} “{shown_as(version.instance)}”",
             "version": version,
             "deletion": deletion,
             "plan": plan,

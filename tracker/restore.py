@@ -187,12 +187,21 @@ def restore_plan(*, model, object_id) -> RestorePlan:
     return plan
 
 
+def shown_as(row) -> str:
+    """
+    A row's name, as its __str__ gives it, or "#<id>" where that reads a record that no
+    longer exists (an old version of a row deleted with what it belonged to).
+    """
+    try:
+        return str(row)
+    except ObjectDoesNotExist:
+        return f"#{row.pk}"
+
+
 def _label(row) -> str:
     """How staff know a row: its name where that needs nothing gone, else its id."""
-    try:
-        return f"{row._meta.verbose_name} “{row}”"
-    except ObjectDoesNotExist:
-        return f"{row._meta.verbose_name} #{row.pk}"
+    shown = shown_as(row)
+    return f"{row._meta.verbose_name} {shown if shown.startswith('#') else f'“{shown}”'}"
 
 
 def _restorable_models():
