@@ -935,7 +935,7 @@ def _import_organization(writer: Writer, record: Record):
         other_names.append((item, identity, item_values))
     former_slugs = _former_slugs(writer, record)
     record.check_no_unknown_keys()
-    for former in former_slugs:
+    for former, _draft in former_slugs:
         writer.declared_former_slugs.setdefault(former, slug)
 
     if (
