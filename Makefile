@@ -10,7 +10,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: install check-python check-port check-test-tools browser-tools run serve test lint \
+.PHONY: install check-python check-libraries check-port check-test-tools browser-tools run serve test lint \
 	format migrations-check bench bench-smoke clean
 
 # Python 3.11 or newer, with the venv module (Debian packages it apart, as python3-venv).
@@ -24,7 +24,17 @@ check-python:
 	  echo "'$(PYTHON)' has no venv module: on Debian, apt-get install python3-venv." >&2; \
 	  exit 2; }
 
-$(VENV)/.installed: pyproject.toml | check-python
+# Two packages use system libraries: PyICU builds against ICU (names are compared by their
+# look-alike key) and python-magic loads libmagic (uploads are read for what they are).
+check-libraries:
+	@pkg-config --exists icu-i18n 2>/dev/null || { \
+	  echo "ICU's development files are needed (PyICU builds against them): on Debian," \
+	    "apt-get install libicu-dev pkg-config" >&2; exit 2; }
+	@$(PYTHON) -c 'import ctypes.util, sys; sys.exit(not ctypes.util.find_library("magic"))' || { \
+	  echo "libmagic is needed (python-magic reads uploads with it): on Debian," \
+	    "apt-get install libmagic1" >&2; exit 2; }
+
+$(VENV)/.installed: pyproject.toml | check-python check-libraries
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --editable ".[dev]"

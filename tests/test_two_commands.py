@@ -171,3 +171,12 @@ def test_make_test_as_root_says_so_when_apt_get_cannot_install_chromium(tmp_path
     )
     assert result.returncode != 0
     assert "apt-get could not install Debian's chromium package (see above)" in result.stderr
+
+
+def test_make_names_missing_system_libraries_before_making_the_virtual_environment(tmp_path):
+    # A pkg-config that knows no ICU: the development files are not installed.
+    venv = tmp_path / "venv"
+    result = make("install", f"VENV={venv}", path=fake_programs(tmp_path, pkg_config="exit 1"))
+    assert result.returncode != 0
+    assert "apt-get install libicu-dev pkg-config" in result.stderr
+    assert not venv.exists()
