@@ -5,6 +5,7 @@ CSV downloads of every list, and JSON errors.
 
 import base64
 import csv
+import functools
 import io
 import re
 import sys
@@ -299,6 +300,9 @@ def uri_host(host: str) -> str:
     return _escaped(host, _HOST_SAFE)
 
 
+# Answers repeat the same addresses (an organisation's website on each of its rows): convert
+# each once per process.
+@functools.lru_cache(maxsize=8192)
 def as_uri(iri: str) -> str:
     """
     A web address as an RFC 3986 URI. Django's URLField accepts more than URIs: Unicode hosts
