@@ -22,13 +22,14 @@ class OtherNameFormSet(InlineFormSet):
         super().clean()
         seen = set()
         for form in self.kept_forms():
-            name = normalize_name(form.cleaned_data.get("name", ""))
-            if name_key(name) in seen:
+            name = form.cleaned_data.get("name", "")
+            key = name_key(name)
+            if key in seen:
                 raise ValidationError(
-                    f"“{name}” is listed twice. Other names are compared ignoring case. "
-                    "Letters that look alike count as the same."
+                    f"“{normalize_name(name)}” is listed twice. Other names are compared "
+                    "ignoring case. Letters that look alike count as the same."
                 )
-            seen.add(name_key(name))
+            seen.add(key)
 
 
 class OtherNameInline(TabularInline):

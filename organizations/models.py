@@ -290,11 +290,15 @@ class Organization(CheckedText, models.Model):
             )
 
 
-class OtherNameQuerySet(models.QuerySet):
+class WithheldQuerySet(models.QuerySet):
+    """For the rows a merge may hold back (`withheld_until`): other names and former slugs."""
+
     def public(self):
         """
-        Names shown to anyone: all but those known only from a draft (`withheld_until`),
-        which stay staff-only, for matching, until that statement is published.
+        The rows anyone may see: all but those known only from a draft (`withheld_until`),
+        which stay staff-only (names still match pasted lists) until that statement is
+        published. A former slug's organisation must be public as well for it to redirect:
+        see former_slug_redirect.
         """
         from statements.models import Statement
 
@@ -338,7 +342,7 @@ class OtherName(CheckedText, models.Model):
         "and search until that statement is published. Blank: public.",
     )
 
-    objects = OtherNameQuerySet.as_manager()
+    objects = WithheldQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["name_key"])
 
     class Meta:
@@ -407,20 +411,6 @@ class OtherName(CheckedText, models.Model):
             )
 
 
-class FormerSlugQuerySet(models.QuerySet):
-    def public(self):
-        """
-        Former slugs that redirect for anyone: all but those of a record known only from a
-        draft (`withheld_until`), whose redirect would tell of it before the draft is out.
-        (The organisation they lead to must be public as well: see former_slug_redirect.)
-        """
-        from statements.models import Statement
-
-        return self.filter(
-            Q(withheld_until__isnull=True) | Statement.public_filter("withheld_until__")
-        )
-
-
 class FormerSlug(models.Model):
     """
     An address an organisation was known by before it was merged into another: its public
@@ -448,7 +438,7 @@ class FormerSlug(models.Model):
         "statement is published. Blank: it redirects.",
     )
 
-    objects = FormerSlugQuerySet.as_manager()
+    objects = WithheldQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -31,7 +31,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from .restore import delete_recorded, restore_deleted, restore_plan, shown_as
+from .restore import delete_recorded, history_of, restore_deleted, restore_plan, shown_as
 
 _BIGINT = 2**63
 
@@ -281,7 +281,7 @@ class ModelAdmin(SafeForeignKeysMixin, SimpleHistoryAdmin):
         whole, as it was when deleted, or not at all (the library's revert would re-create
         the row alone, without what was deleted with it).
         """
-        history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
+        history = history_of(self.model)
         version = history.filter(id=object_id, history_id=version_id).first()
         if version is None:
             raise Http404("No such version.")
@@ -312,7 +312,11 @@ class ModelAdmin(SafeForeignKeysMixin, SimpleHistoryAdmin):
                 plan = restore_plan(model=self.model, object_id=object_id)
             except ValidationError as error:
                 problem = " ".join(error.messages)
-        deletion = history.filter(id=object_id).order_by("-history_date", "-history_id").first()
+        deletion = (
+            plan.record
+            if plan is not None
+            else history.filter(id=object_id).order_by("-history_date", "-history_id").first()
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

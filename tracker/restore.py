@@ -33,7 +33,7 @@ def _tracked(model) -> bool:
     return hasattr(model._meta, "simple_history_manager_attribute")
 
 
-def _history(model):
+def history_of(model):
     return getattr(model, model._meta.simple_history_manager_attribute)
 
 
@@ -129,7 +129,7 @@ class RestorePlan:
 def restore_plan(*, model, object_id) -> RestorePlan:
     """What restoring the deleted `model` #`object_id` would do, or a ValidationError why not."""
     name = model._meta.verbose_name
-    history = _history(model)
+    history = history_of(model)
     if model.objects.filter(pk=object_id).exists():
         raise ValidationError(f"This {name} exists: revert it to an older version instead.")
     deletion = history.filter(id=object_id).order_by("-history_date", "-history_id").first()
@@ -166,7 +166,7 @@ def restore_plan(*, model, object_id) -> RestorePlan:
         found = 0
         for part_model in _restorable_models():
             # Marked between the stamp and the deletion: the date range keeps to the index.
-            marked = _history(part_model).filter(
+            marked = history_of(part_model).filter(
                 history_date__gte=datetime.fromisoformat(match["stamp"]),
                 history_date__lte=deletion.history_date,
                 history_change_reason=part_reason,
