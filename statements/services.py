@@ -106,7 +106,6 @@ class ImportReport:
     kept: Counter = field(default_factory=Counter)
     kept_details: list[str] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)  # every create, change and removal
-    replace: bool = False
     dry_run: bool = False
 
     @property
@@ -815,9 +814,7 @@ def _validation_error(record: Record, exc: ValidationError) -> ImportDataError:
 def import_documents(
     *, documents: list[Document], replace: bool = False, dry_run: bool = False
 ) -> ImportReport:
-    report = ImportReport(
-        files=[document.name for document in documents], replace=replace, dry_run=dry_run
-    )
+    report = ImportReport(files=[document.name for document in documents], dry_run=dry_run)
     writer = Writer(report, replace=replace)
     with transaction.atomic():
         topics = _collect(documents, "topics")
@@ -1273,13 +1270,18 @@ def _import_statement(writer: Writer, record: Record):
     }
     topics = []
     deleted_topics = []  # the ids they had, as the fingerprint keeps the file's list
-    for topic_slug in record.texts("topics"):
+    topic_slugs = record.texts("topics")
+    # Topics this import does not define, from the database in one query.
+    stored_topics = Topic.objects.in_bulk(
+        [slug for slug in topic_slugs if slug not in writer.topics], field_name="slug"
+    )
+    for topic_slug in topic_slugs:
         if topic_slug in writer.topics:
             topic = writer.topics[topic_slug]
             if topic is None:
                 deleted_topics.append(writer.deleted[Topic, topic_slug])
         else:
-            topic = Topic.objects.filter(slug=topic_slug).first()
+            topic = stored_topics.get(topic_slug)
             if topic is None:
                 raise record.error(
                     "topics", f"no topic with slug “{topic_slug}”; define it under “topics”."
@@ -1407,7 +1409,7 @@ def _import_statement(writer: Writer, record: Record):
         Signature,
         statement,
         record,
-        list(statement.signatures.all()),
+        list(statement.signatures.select_related("organization")),
         signatures,
         lambda row: ["signature", _json(row.organization)],
         natural=lambda identity, values, rows, fingerprinted: next(
@@ -1419,7 +1421,7 @@ def _import_statement(writer: Writer, record: Record):
         MediaContact,
         statement,
         record,
-        list(statement.media_contacts.all()),
+        list(statement.media_contacts.select_related("organization")),
         contacts,
         _contact_identity,
     )
