@@ -78,6 +78,16 @@ def production_env(database_url: str, **extra) -> dict:
     return env
 
 
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server the tests started: gently, then for good after 30 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class ScratchDatabase:
     """A database of its own, migrated and seeded, dropped at the end."""
 
@@ -240,12 +250,7 @@ def gunicorn(database_url: str, log: Path, **env_extra):
             time.sleep(0.2)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 NGINX_SITE = ROOT / "deploy" / "nginx.conf"
@@ -355,12 +360,7 @@ http {{
                 time.sleep(0.1)
         yield Proxy(port, plain_port, ssl.create_default_context(cafile=str(cert)))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 class SlowClients:

@@ -121,17 +121,22 @@ def fake_programs(tmp_path, **scripts):
     return f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
 
 
-def test_make_test_as_another_user_says_how_to_install_debians_chromium(tmp_path):
-    # Where Debian's package would put it, nothing: as a user that is not root.
-    debian_path = tmp_path / "usr-bin-chromium"
-    path = fake_programs(tmp_path, id="echo 1000", apt_get="echo apt-get ran >&2; exit 100")
-    result = make(
+def check_chromium(debian_path, path):
+    """make test's tool check, with Debian's Chromium expected at `debian_path`."""
+    return make(
         "check-test-tools",
         f"PYTHON={sys.executable}",
         f"APT_CHROMIUM={debian_path}",
         f"CHROMIUM={debian_path}",
         path=path,
     )
+
+
+def test_make_test_as_another_user_says_how_to_install_debians_chromium(tmp_path):
+    # Where Debian's package would put it, nothing: as a user that is not root.
+    debian_path = tmp_path / "usr-bin-chromium"
+    path = fake_programs(tmp_path, id="echo 1000", apt_get="echo apt-get ran >&2; exit 100")
+    result = check_chromium(debian_path, path)
     assert result.returncode != 0
     assert "make test needs Debian's chromium package (for the browser tests)" in result.stderr
     assert "run 'sudo apt-get install chromium', or run make test as root" in result.stderr
@@ -147,13 +152,7 @@ def test_make_test_as_root_installs_debians_chromium_itself(tmp_path):
         apt_get=f'echo "$*" >> {log}; [ "$1" = install ] && touch {debian_path} '
         f"&& chmod +x {debian_path}",
     )
-    result = make(
-        "check-test-tools",
-        f"PYTHON={sys.executable}",
-        f"APT_CHROMIUM={debian_path}",
-        f"CHROMIUM={debian_path}",
-        path=path,
-    )
+    result = check_chromium(debian_path, path)
     assert result.returncode == 0, result.stderr
     assert "Installing Debian's chromium package for the browser tests" in result.stdout
     assert log.read_text().splitlines() == ["install -y -q chromium"]
@@ -162,13 +161,7 @@ def test_make_test_as_root_installs_debians_chromium_itself(tmp_path):
 def test_make_test_as_root_says_so_when_apt_get_cannot_install_chromium(tmp_path):
     debian_path = tmp_path / "usr-bin-chromium"
     path = fake_programs(tmp_path, id="echo 0", apt_get="echo 'E: Unable to locate' >&2; exit 100")
-    result = make(
-        "check-test-tools",
-        f"PYTHON={sys.executable}",
-        f"APT_CHROMIUM={debian_path}",
-        f"CHROMIUM={debian_path}",
-        path=path,
-    )
+    result = check_chromium(debian_path, path)
     assert result.returncode != 0
     assert "apt-get could not install Debian's chromium package (see above)" in result.stderr
 
