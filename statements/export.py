@@ -1,6 +1,6 @@
 """
 The portable export: every topic, organisation and statement in the import format
-(statements.services), so that `import_statements` reads it back into any database.
+(statements.importing), so that `import_statements` reads it back into any database.
 
 Exporting, importing the file into an empty database and exporting again gives the same file
 byte for byte (tests/test_export.py). Blank values are left out, as the importer reads a

@@ -546,7 +546,7 @@ class ImportedRecord(models.Model):
     that import. The next import of the file compares the row with them to tell a change in
     the file (the row is as the import left it: the file's new values apply) from a change
     made in the database since (the row differs from them: those values stand). See
-    statements.services.
+    statements.importing.
     """
 
     model = models.CharField(max_length=100)  # app_label.modelname of the row

@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps
 from playwright.sync_api import sync_playwright
 
-from statements.services import import_paths
+from statements.importing import import_paths
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

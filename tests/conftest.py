@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from statements.services import import_paths
+from statements.importing import import_paths
 
 from .browser import chromium, page, site  # noqa: F401 - fixtures of the browser tests
 

@@ -14,6 +14,7 @@ from django.db import connection
 
 from organizations.merge import merge_organizations
 from organizations.models import FormerSlug, Organization, OtherName
+from statements.importing import import_paths
 from statements.models import (
     CoverageLink,
     ImportedRecord,
@@ -23,7 +24,6 @@ from statements.models import (
     Statement,
     Topic,
 )
-from statements.services import import_paths
 
 from . import factories
 

@@ -17,7 +17,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from organizations.models import Organization
-from statements import services
+from statements import importing
 from statements.models import Signature, Statement
 
 from .production import ROOT, base_env, on_postgresql
@@ -141,7 +141,7 @@ def _counts():
 
 def test_an_import_that_fails_midway_leaves_nothing_written(seeded, tmp_path, monkeypatch):
     before = _counts()
-    original = services._import_statement
+    original = importing._import_statement
     done = []
 
     def fails_on_the_third(writer, record):
@@ -150,9 +150,9 @@ def test_an_import_that_fails_midway_leaves_nothing_written(seeded, tmp_path, mo
         original(writer, record)
         done.append(record)
 
-    monkeypatch.setattr(services, "_import_statement", fails_on_the_third)
+    monkeypatch.setattr(importing, "_import_statement", fails_on_the_third)
     with pytest.raises(OSError, match="disk full"):
-        services.import_paths([_bulk_file(tmp_path / "bulk.yaml", 5, 3)])
+        importing.import_paths([_bulk_file(tmp_path / "bulk.yaml", 5, 3)])
     assert len(done) == 2  # two statements had been written when it failed...
     assert _counts() == before  # ...and neither they nor the organisations remain
     assert not Organization.objects.filter(slug__startswith="bulk-").exists()

@@ -55,8 +55,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from organizations.models import Organization
+from statements.importing import ImportDataError, import_paths
 from statements.models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
-from statements.services import ImportDataError, import_paths
 
 from . import factories
 from .admin_forms import add_inline_row, form_data

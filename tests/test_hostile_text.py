@@ -24,6 +24,7 @@ from django.db import connection
 from django.urls import reverse
 
 from organizations.models import Organization, OtherName
+from statements.importing import ImportDataError, import_paths
 from statements.models import (
     CoverageLink,
     MediaContact,
@@ -32,7 +33,6 @@ from statements.models import (
     Statement,
     Topic,
 )
-from statements.services import ImportDataError, import_paths
 from tracker.text import FORMULA_TRIGGERS, CheckedText, spreadsheet_cell
 
 from . import factories

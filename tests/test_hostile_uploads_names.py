@@ -31,8 +31,8 @@ from organizations.duplicates import find_duplicates
 from organizations.matching import Matcher, parse_pasted_list
 from organizations.models import Organization, OtherName
 from organizations.names import name_key
+from statements.importing import ImportDataError, import_paths
 from statements.models import Statement
-from statements.services import ImportDataError, import_paths
 
 from . import factories
 from .admin_forms import add_inline_row, form_data
@@ -279,8 +279,8 @@ ATTACH = """
 import datetime
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from statements.importing import ImportDataError, import_paths
 from statements.models import Statement
-from statements.services import ImportDataError, import_paths
 public = Statement.objects.filter(status="published").order_by("pk").first()
 public.document.save("joint.pdf", ContentFile({pdf!r}))
 draft = Statement.objects.create(

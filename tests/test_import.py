@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 
 from organizations.merge import merge_organizations
 from organizations.models import Organization, OtherName
+from statements.importing import import_paths
 from statements.models import CoverageLink, ImportedRecord, Signature, Statement, Topic
-from statements.services import import_paths
 
 from . import factories
 from .conftest import SEEDS

@@ -16,8 +16,8 @@ from django.urls import reverse
 from organizations.duplicates import find_duplicates
 from organizations.merge import merge_organizations
 from organizations.models import FormerSlug, Organization, OtherName
+from statements.importing import import_paths
 from statements.models import MediaContact, Quote, Signature, Statement
-from statements.services import import_paths
 
 from . import factories
 from .admin_forms import form_data
@@ -750,7 +750,7 @@ def test_withheld_old_addresses_stay_withheld_after_a_backup_round_trip(
 def test_a_bad_withheld_former_slug_in_an_import_is_refused(db, tmp_path, entry, message):
     import yaml
 
-    from statements.services import ImportDataError
+    from statements.importing import ImportDataError
 
     path = tmp_path / "orgs.yaml"
     path.write_text(

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from statements.services import ImportDataError, import_paths
+from statements.importing import ImportDataError, import_paths
 
 
 class Command(BaseCommand):
