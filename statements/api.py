@@ -80,11 +80,7 @@ class SignatureViewSet(ReadOnlyViewSet):
     csv_filename = "signatures"
 
     def get_queryset(self):
-        return (
-            Signature.objects.filter(Statement.public_filter("statement__"))
-            .select_related("statement", "organization")
-            .order_by("id")
-        )
+        return Signature.objects.public().select_related("statement", "organization").order_by("id")
 
 
 @extend_schema_view(

@@ -260,6 +260,16 @@ def _related_name(obj, field: str, attribute: str) -> str:
         return f"{target.related_model._meta.verbose_name} #{pk}"
 
 
+class SignatureQuerySet(models.QuerySet):
+    def public(self):
+        """
+        Signatures anyone may see: those on public statements (Statement.objects.public()),
+        withdrawn ones included, which stay on record. Every public page, API endpoint and
+        count of signatures starts from here.
+        """
+        return self.filter(Signature.public_filter())
+
+
 class Signature(CheckedText, models.Model):
     """One organisation on one statement: the fact "who co-signed which position, and when"."""
 
@@ -297,6 +307,8 @@ class Signature(CheckedText, models.Model):
         null=True, blank=True, help_text="When it withdrew. The signature stays on record."
     )
     withdrawal_reason = models.TextField(blank=True, help_text="Public reason for withdrawing.")
+
+    objects = SignatureQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -340,6 +352,15 @@ class Signature(CheckedText, models.Model):
         if self.joined_on is None:
             with contextlib.suppress(Statement.DoesNotExist):
                 self.joined_on = self.statement.issued_on
+
+    @staticmethod
+    def public_filter(prefix: str = "") -> Q:
+        """
+        Public signatures, for this model or through a relation (`prefix`, as in
+        `Count("signatures", filter=Signature.public_filter("signatures__"))`): those of public
+        statements, by Statement's one definition.
+        """
+        return Statement.public_filter(f"{prefix}statement__")
 
     @staticmethod
     def standing_on(day, prefix: str = "") -> Q:

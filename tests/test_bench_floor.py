@@ -82,7 +82,7 @@ def deep_cursor(offset: int) -> str:
     """The cursor after the `offset`-th public signature, as the benchmark builds it."""
     import base64
 
-    ids = Signature.objects.filter(Statement.public_filter("statement__")).order_by("id")
+    ids = Signature.objects.public().order_by("id")
     position = ids.values_list("id", flat=True)[offset]
     return base64.b64encode(f"p={position}".encode()).decode()
 

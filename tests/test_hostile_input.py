@@ -200,7 +200,7 @@ class Endpoint:
 
 
 def public_signature_id() -> str:
-    return str(Signature.objects.filter(Statement.public_filter("statement__")).first().pk)
+    return str(Signature.objects.public().first().pk)
 
 
 # Path parameters whose schema gives no example: how to name a record that exists.
