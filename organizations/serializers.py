@@ -1,7 +1,11 @@
+"""
+How the API shows an organisation itself. Its positions and co-signers are signatures, shown by
+statements/organization_api.py, which also serves these.
+"""
+
 from rest_framework import serializers
 
-from statements.serializers import OrganizationRefSerializer, StatementRefSerializer, statement_ref
-from tracker.api import URI_FIELD_MAPPING, DetailLink, iso_date
+from tracker.api import URI_FIELD_MAPPING, DetailLink
 
 from .models import Organization, OtherName
 
@@ -58,36 +62,3 @@ class OrganizationDetailSerializer(OrganizationListSerializer):
             "timeline_url",
             "cosigners_url",
         ]
-
-
-class TimelineEntrySerializer(serializers.Serializer):
-    """One position the organisation took: a signature, with its statement."""
-
-    statement = StatementRefSerializer(read_only=True)
-    role = serializers.CharField(read_only=True)
-    name_as_printed = serializers.CharField(source="printed_name", read_only=True)
-    joined_on = serializers.DateField(read_only=True)
-    withdrawn_on = serializers.DateField(read_only=True, allow_null=True)
-    withdrawal_reason = serializers.CharField(read_only=True)
-
-    def to_representation(self, signature):
-        return {
-            "statement": statement_ref(signature.statement, self.context["request"]),
-            "role": signature.role,
-            "name_as_printed": signature.printed_name,
-            "joined_on": iso_date(signature.joined_on),
-            "withdrawn_on": iso_date(signature.withdrawn_on),
-            "withdrawal_reason": signature.withdrawal_reason,
-        }
-
-
-class CosignerSerializer(serializers.Serializer):
-    organization = OrganizationRefSerializer(read_only=True)
-    shared_count = serializers.IntegerField(read_only=True)
-    first_shared_on = serializers.DateField(read_only=True)
-    last_shared_on = serializers.DateField(read_only=True)
-    shared_statements_url = serializers.URLField(
-        read_only=True,
-        help_text="The statements both signed (within the same filters): the statement list "
-        "filtered by both organisations.",
-    )

@@ -6,7 +6,8 @@ by extension AND by content: libmagic reads the file's first bytes, and a file w
 is not what its extension says (a ".pdf" that is HTML) is refused, as is anything that is
 markup or script a browser would run (HTML, XHTML, SVG, XML, JavaScript), whatever its name.
 
-Served by the app itself, in production as in development, from MEDIA_ROOT: only a file that
+Served by the app itself (statements.views.serve_document), in production as in development,
+from MEDIA_ROOT: only a file that
 a statement's `document` names (no other path is ever opened), a draft's to staff only, and
 always as a download: `Content-Disposition: attachment`, a content type from the list below
 (never HTML or SVG; anything else is application/octet-stream), `X-Content-Type-Options:
@@ -14,16 +15,10 @@ nosniff`, and a Content-Security-Policy that runs nothing and sandboxes the file
 browser display it anyway.
 """
 
-import logging
 import posixpath
 
 import magic
-from django.core.exceptions import SuspiciousFileOperation, ValidationError
-from django.http import FileResponse, Http404
-from django.views.decorators.http import require_safe
-
-logger = logging.getLogger(__name__)
-
+from django.core.exceptions import ValidationError
 
 # Extension: (the type it is served as, the types libmagic may read its content as; one
 # ending in "/" stands for all of that kind). .docx and .odt files are ZIP archives: from
@@ -124,39 +119,3 @@ def validate_document(document) -> None:
 def served_type(name: str) -> str:
     """The content type a stored file is served with: from the list, else octet-stream."""
     return DOCUMENT_TYPES.get(extension(name), ("application/octet-stream",))[0]
-
-
-def may_see_drafts(user) -> bool:
-    return user.is_active and user.is_staff and user.has_perm("statements.view_statement")
-
-
-@require_safe
-def serve_document(request, name: str):
-    """
-    A statement's document, as a download. A draft's is staff-only: to anyone else it does
-    not exist (404), as the draft itself does not.
-    """
-    from .models import Statement
-
-    statement = Statement.objects.filter(document=name).only("status", "document").first()
-    if statement is None or not (statement.is_public or may_see_drafts(request.user)):
-        raise Http404("No such document.")
-    document = statement.document
-    try:
-        file = document.storage.open(document.name, "rb")
-    except (FileNotFoundError, IsADirectoryError, SuspiciousFileOperation):
-        logger.warning("The document %r of statement %s is missing.", name, statement.pk)
-        raise Http404("No such document.") from None
-    response = FileResponse(
-        file,
-        as_attachment=True,
-        filename=posixpath.basename(document.name),
-        content_type=served_type(document.name),
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = DOWNLOAD_CSP
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    # A draft's document is kept by no cache on the way; a public one briefly (a statement
-    # taken back to draft stops serving it within minutes).
-    response["Cache-Control"] = "max-age=300" if statement.is_public else "private, no-store"
-    return response

@@ -1,19 +1,25 @@
+import logging
+import posixpath
 import re
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Sum
 from django.db.models.functions import Coalesce, ExtractYear
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_safe
 
 from organizations.models import Organization
 from organizations.search import search_organizations
 
+from . import documents
 from .models import Signature, Statement, Topic
 from .search import search_statements
 
 PAGE_SIZE = 25
+documents_logger = logging.getLogger("statements.documents")
 
 
 def page_of(request, queryset, size=PAGE_SIZE):
@@ -200,3 +206,37 @@ def search(request):
             "any of their names.",
         },
     )
+
+
+def may_see_drafts(user) -> bool:
+    return user.is_active and user.is_staff and user.has_perm("statements.view_statement")
+
+
+@require_safe
+def serve_document(request, name: str):
+    """
+    A statement's document, as a download. A draft's is staff-only: to anyone else it does
+    not exist (404), as the draft itself does not.
+    """
+    statement = Statement.objects.filter(document=name).only("status", "document").first()
+    if statement is None or not (statement.is_public or may_see_drafts(request.user)):
+        raise Http404("No such document.")
+    document = statement.document
+    try:
+        file = document.storage.open(document.name, "rb")
+    except (FileNotFoundError, IsADirectoryError, SuspiciousFileOperation):
+        documents_logger.warning("The document %r of statement %s is missing.", name, statement.pk)
+        raise Http404("No such document.") from None
+    response = FileResponse(
+        file,
+        as_attachment=True,
+        filename=posixpath.basename(document.name),
+        content_type=documents.served_type(document.name),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = documents.DOWNLOAD_CSP
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    # A draft's document is kept by no cache on the way; a public one briefly (a statement
+    # taken back to draft stops serving it within minutes).
+    response["Cache-Control"] = "max-age=300" if statement.is_public else "private, no-store"
+    return response

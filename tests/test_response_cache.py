@@ -57,6 +57,17 @@ def test_a_second_request_is_answered_from_memory_with_one_query(client, url):
         assert second.get(header) == first.get(header), header
 
 
+def test_every_api_endpoint_keeps_its_answers(client):
+    """Each endpoint the API's root lists, not only the ones above: a new one keeps answers too."""
+    endpoints = client.get("/api/v1/", HTTP_ACCEPT="application/json").json()
+    assert set(endpoints) == {"statements", "organizations", "signatures", "topics"}
+    for url in endpoints.values():
+        queries = []
+        assert fetch(client, url, queries).status_code == 200
+        assert fetch(client, url, queries).status_code == 200
+        assert queries[0] > 1 and queries[1] == 1, url
+
+
 def test_every_change_is_seen_at_once_however_it_was_made(client):
     statement = Statement.objects.get(slug=JOINT)
     before = DataVersion.objects.get().version

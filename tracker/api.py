@@ -8,7 +8,6 @@ import csv
 import functools
 import io
 import re
-import sys
 from functools import partial
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
@@ -17,13 +16,9 @@ import idna
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import models
 from django.http import (
-    HttpResponse,
-    HttpResponseBadRequest,
-    HttpResponsePermanentRedirect,
-    JsonResponse,
     StreamingHttpResponse,
 )
-from django.urls import Resolver404, resolve, reverse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from rest_framework import negotiation, pagination, renderers, serializers
@@ -32,10 +27,8 @@ from rest_framework.exceptions import (
     NotFound,
     ValidationError,
 )
-from rest_framework.response import Response
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
-from tracker import response_cache
 from tracker.text import spreadsheet_cell
 
 MAX_PAGE_SIZE = 200
@@ -399,7 +392,8 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
     A read-only endpoint whose query parameters are checked: an unknown, repeated, empty or
     over-long parameter is a 400 that says what is wrong, never ignored or a 500 (NUL bytes
     are refused earlier, by tracker.middleware).
-    `?format=csv` on a list streams every matching row.
+    `?format=csv` on a list streams every matching row. The site keeps answers
+    (tracker.response_cache.KeptAnswers), added where tracker/urls.py routes each endpoint.
     """
 
     renderer_classes = [renderers.JSONRenderer, CSVRenderer]
@@ -457,29 +451,6 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
                     raise ValidationError(
                         {key: [f"Too long (more than {MAX_VALUE_LENGTH} characters)."]}
                     )
-        self.use_kept_answer(request)
-
-    def use_kept_answer(self, request):
-        """
-        Answer from the response cache (tracker.response_cache) when it has this request
-        under the current data version: after the checks and rate limits above, instead of
-        the handler, which DRF looks up only after initial(). Otherwise note the key, so
-        that finalize_response keeps the answer.
-        """
-        self.kept_answer_key = None
-        if request.accepted_renderer.format != "json" or not response_cache.cacheable_request(
-            request
-        ):
-            return
-        # The accepted media type with its parameters: `; indent=4` changes the answer.
-        key = response_cache.key_for(
-            request, f"api:{type(self).__name__}:{self.action}:{request.accepted_media_type}"
-        )
-        kept = response_cache.lookup(key) if key else None
-        if kept is None:
-            self.kept_answer_key = key
-        else:
-            setattr(self, request.method.lower(), lambda *args, **kwargs: kept)
 
     def finalize_response(self, request, response, *args, **kwargs):
         # Errors are JSON, even when the request asked for CSV.
@@ -488,10 +459,7 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
         ):
             request.accepted_renderer = renderers.JSONRenderer()
             request.accepted_media_type = request.accepted_renderer.media_type
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if getattr(self, "kept_answer_key", None) and isinstance(response, Response):
-            response_cache.store(self.kept_answer_key, response)
-        return response
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def csv_page(self, request, rows):
         """
@@ -543,37 +511,6 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{self.csv_filename}.csv"'},
         )
-
-
-def not_found(request, *args, **kwargs):
-    """
-    Unknown addresses under /api/ answer in JSON, like every other API error; an address
-    missing only its trailing slash is redirected to it.
-    """
-    if not request.path.endswith("/"):
-        try:
-            match = resolve(request.path + "/")
-        except Resolver404:
-            match = None
-        if match is not None and match.func is not not_found:
-            query = request.META.get("QUERY_STRING", "")
-            return HttpResponsePermanentRedirect(
-                request.path + "/" + (f"?{query}" if query else "")
-            )
-    return JsonResponse({"detail": "Not found."}, status=404)
-
-
-def bad_request(request, exception=None, *args, **kwargs):
-    """
-    A request Django refuses outright (too many parameters, a host not in ALLOWED_HOSTS):
-    JSON under /api/, else the 400 page, rendered without the request, whose host may be the
-    very thing refused.
-    """
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Bad request."}, status=400)
-    from django.template import loader
-
-    return HttpResponseBadRequest(loader.get_template("400.html").render())
 
 
 _ERROR = {
@@ -659,40 +596,3 @@ def document_query_rules(result, generator, request, public):
                     schema.setdefault("maxLength", MAX_VALUE_LENGTH)
                     schema.setdefault("pattern", "^[^\\u0000]*$")
     return result
-
-
-def server_error(request, *args, **kwargs):
-    """
-    A server error under /api/ answers in JSON too; elsewhere Django's page. When the cause is
-    the database (PostgreSQL restarting or unreachable, or a query stopped by the web statement
-    timeout), the answer is 503 with Retry-After: the next request reconnects by itself.
-    """
-    from django.db import InterfaceError, OperationalError
-
-    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
-        return service_unavailable(request)
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Server error."}, status=500)
-    from django.views.defaults import server_error as html_server_error
-
-    return html_server_error(request, *args, **kwargs)
-
-
-RETRY_AFTER_SECONDS = 10
-
-
-def service_unavailable(request):
-    """503, rendered without touching the database (no session, no user, no context)."""
-    if request.path.startswith("/api/"):
-        response = JsonResponse(
-            {"detail": "The service is briefly unavailable. Please try again in a moment."},
-            status=503,
-        )
-    else:
-        from django.template import loader
-
-        body = loader.get_template("503.html").render()
-        response = HttpResponse(body, status=503)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    response["Cache-Control"] = "no-store"
-    return response

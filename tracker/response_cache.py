@@ -11,8 +11,8 @@ version is a new key, whatever wrote to the database.
 What is kept: answers to GET and HEAD with status 200, not streamed, that set no cookie and
 are not marked private or no-store, and only for requests without a session cookie (staff
 see drafts and previews; they always get a fresh page). The API keeps them inside its views,
-after authentication and rate limits (tracker.api.ReadOnlyViewSet); pages through
-PublicPageCacheMiddleware.
+after authentication and rate limits (KeptAnswers, added to each endpoint where tracker/urls.py
+routes it); pages through PublicPageCacheMiddleware.
 """
 
 import hashlib
@@ -23,6 +23,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.http import HttpResponse
 from django.urls import get_script_prefix
+from rest_framework.response import Response
 
 from statements.models import DataVersion
 
@@ -140,3 +141,43 @@ class PublicPageCacheMiddleware:
         response = self.get_response(request)
         store(key, response)
         return response
+
+
+class KeptAnswers:
+    """
+    For an API viewset (a tracker.api.ReadOnlyViewSet): answer from the kept answers when they
+    have this request under the current data version. The lookup comes after the viewset's own
+    checks of the request (its query parameters, authentication, rate limits), which DRF runs
+    in initial(), and instead of the handler, which DRF looks up only after initial().
+    Otherwise the key is noted, so that finalize_response keeps the answer.
+    """
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.kept_answer_key = None
+        if request.accepted_renderer.format != "json" or not cacheable_request(request):
+            return
+        # The accepted media type with its parameters: `; indent=4` changes the answer.
+        key = key_for(
+            request, f"api:{type(self).__name__}:{self.action}:{request.accepted_media_type}"
+        )
+        kept = lookup(key) if key else None
+        if kept is None:
+            self.kept_answer_key = key
+        else:
+            setattr(self, request.method.lower(), lambda *args, **kwargs: kept)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(self, "kept_answer_key", None) and isinstance(response, Response):
+            store(self.kept_answer_key, response)
+        return response
+
+
+def with_kept_answers(viewset: type) -> type:
+    """`viewset` with KeptAnswers, under the same name (the kept answers' keys carry it)."""
+    return type(
+        viewset.__name__,
+        (KeptAnswers, viewset),
+        {"__module__": viewset.__module__, "__doc__": viewset.__doc__},
+    )

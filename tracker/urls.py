@@ -8,14 +8,15 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from organizations import views as organization_views
-from organizations.api import OrganizationViewSet
-from statements import documents as statement_documents
+from organizations.views import follows_former_slugs
+from statements import organization_pages
 from statements import views as statement_views
 from statements.api import SignatureViewSet, StatementViewSet, TopicViewSet
 from statements.feeds import OrganizationFeed, StatementFeed, TopicFeed
+from statements.organization_api import OrganizationViewSet
 from tracker import views as tracker_views
-from tracker.api import not_found
+from tracker.errors import not_found
+from tracker.response_cache import with_kept_answers
 from tracker.security import StaffLoginForm
 from tracker.sitemaps import SITEMAPS
 
@@ -26,10 +27,11 @@ admin.site.login_form = StaffLoginForm
 
 router = DefaultRouter(trailing_slash=True)
 router.include_format_suffixes = False
-router.register("statements", StatementViewSet, basename="statement")
-router.register("organizations", OrganizationViewSet, basename="organization")
-router.register("signatures", SignatureViewSet, basename="signature")
-router.register("topics", TopicViewSet, basename="topic")
+# Each endpoint answers from the kept answers when it can (tracker.response_cache).
+router.register("statements", with_kept_answers(StatementViewSet), basename="statement")
+router.register("organizations", with_kept_answers(OrganizationViewSet), basename="organization")
+router.register("signatures", with_kept_answers(SignatureViewSet), basename="signature")
+router.register("topics", with_kept_answers(TopicViewSet), basename="topic")
 
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -48,17 +50,17 @@ api_patterns = [
     re_path(r"^", not_found),  # anything else under /api/v1/, newlines included
 ]
 
-handler400 = "tracker.api.bad_request"
-handler500 = "tracker.api.server_error"
+handler400 = "tracker.errors.bad_request"
+handler500 = "tracker.errors.server_error"
 
 urlpatterns = [
     path("", statement_views.home, name="home"),
     path("statements/", statement_views.statement_list, name="statement-list"),
     path("statements/<slug:slug>/", statement_views.statement_detail, name="statement-detail"),
-    path("organizations/", organization_views.organization_list, name="organization-list"),
+    path("organizations/", organization_pages.organization_list, name="organization-list"),
     path(
         "organizations/<slug:slug>/",
-        organization_views.organization_detail,
+        organization_pages.organization_detail,
         name="organization-detail",
     ),
     path("topics/", statement_views.topic_list, name="topic-list"),
@@ -67,7 +69,7 @@ urlpatterns = [
     path("feeds/statements/", StatementFeed(), name="feed-statements"),
     path(
         "organizations/<slug:slug>/feed/",
-        organization_views.follows_former_slugs(OrganizationFeed()),
+        follows_former_slugs(OrganizationFeed()),
         name="feed-organization",
     ),
     path("topics/<slug:slug>/feed/", TopicFeed(), name="feed-topic"),
@@ -84,5 +86,5 @@ urlpatterns = [
 # downloads (statements/documents.py). Its addresses are the storage's (FieldFile.url), so
 # the pattern has no name to reverse.
 urlpatterns.append(
-    path(f"{settings.MEDIA_URL.strip('/')}/<path:name>", statement_documents.serve_document)
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:name>", statement_views.serve_document)
 )

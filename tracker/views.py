@@ -3,7 +3,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from tracker.api import RETRY_AFTER_SECONDS
+from tracker.errors import RETRY_AFTER_SECONDS
 
 
 @never_cache

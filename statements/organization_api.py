@@ -1,26 +1,140 @@
+"""
+The API's organisation endpoints: the list, each organisation, its timeline (its positions:
+its signatures on public statements) and its co-signers. They live with statements because
+all but the organisation's own fields are signatures; how an organisation itself is shown is
+organizations.serializers.
+"""
+
 from urllib.parse import urlencode
 
-from django.db.models import Count, Max, Min, Prefetch, Q
+import django_filters
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers
 from rest_framework.decorators import action
 
-from statements.models import Signature, Statement
-from tracker.api import FORMAT_PARAMETER, ReadOnlyViewSet, slug_example
-
-from .filters import OrganizationFilter, PositionsFilter
-from .models import Organization, OtherName, cosigner_rows
-from .serializers import (
-    CosignerSerializer,
-    OrganizationDetailSerializer,
-    OrganizationListSerializer,
-    TimelineEntrySerializer,
+from organizations.models import Organization, OtherName, cosigner_rows
+from organizations.search import search_organizations
+from organizations.serializers import OrganizationDetailSerializer, OrganizationListSerializer
+from organizations.views import former_slug_redirect
+from tracker.api import (
+    FORMAT_PARAMETER,
+    IsoDateFilter,
+    OrderingFilter,
+    ReadOnlyViewSet,
+    SlugFilter,
+    iso_date,
+    slug_example,
 )
-from .views import former_slug_redirect
 
-PUBLIC_SIGNATURE = Statement.public_filter("signatures__statement__")
+from .models import Signature, Statement, Topic
+from .serializers import OrganizationRefSerializer, StatementRefSerializer, statement_ref
+
+PUBLIC_SIGNATURE = Signature.public_filter("signatures__")
+
+
+class OrganizationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_name",
+        help_text="Part of the name, the acronym or any other name the organisation is known by.",
+    )
+    kind = django_filters.ChoiceFilter(choices=Organization.Kind.choices)
+    signed = SlugFilter(
+        queryset=Statement.objects.public(),
+        method="filter_signed",
+        help_text="A statement slug: the organisations that signed it.",
+    )
+    cosigned_with = SlugFilter(
+        queryset=Organization.objects.public(),
+        method="filter_cosigned_with",
+        help_text="An organisation slug: the organisations that signed at least one public "
+        "statement with it.",
+    )
+    ordering = OrderingFilter(
+        fields=(("name", "name"), ("slug", "slug"), ("statement_count", "statement_count")),
+        help_text="name, slug or statement_count; prefix with - to reverse. Default: name.",
+    )
+
+    class Meta:
+        model = Organization
+        fields = []
+
+    def filter_name(self, queryset, name, value):
+        return search_organizations(queryset, value) if value.strip() else queryset
+
+    def filter_signed(self, queryset, name, value: str):
+        if value is None:
+            return queryset
+        return queryset.filter(
+            Exists(Signature.objects.filter(organization=OuterRef("pk"), statement=value))
+        )
+
+    def filter_cosigned_with(self, queryset, name, value: str):
+        if value is None:
+            return queryset
+        shared = Signature.objects.public().filter(organization=value).values("statement_id")
+        return queryset.exclude(pk=value.pk).filter(
+            Exists(Signature.objects.filter(organization=OuterRef("pk"), statement_id__in=shared))
+        )
+
+
+class PositionsFilter(django_filters.FilterSet):
+    """Filters for an organisation's timeline and co-signers: which statements count."""
+
+    issued_after = IsoDateFilter(
+        field_name="statement__issued_on", lookup_expr="gte", help_text="On or after YYYY-MM-DD."
+    )
+    issued_before = IsoDateFilter(
+        field_name="statement__issued_on", lookup_expr="lte", help_text="On or before YYYY-MM-DD."
+    )
+    topic = SlugFilter(
+        queryset=Topic.objects.public(),
+        method="filter_topic",
+        help_text="A topic slug.",
+    )
+
+    class Meta:
+        model = Signature
+        fields = []
+
+    def filter_topic(self, queryset, name, value: str):
+        return queryset.filter(Statement.on_topic(value, "statement_id")) if value else queryset
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    """One position the organisation took: a signature, with its statement."""
+
+    statement = StatementRefSerializer(read_only=True)
+    role = serializers.CharField(read_only=True)
+    name_as_printed = serializers.CharField(source="printed_name", read_only=True)
+    joined_on = serializers.DateField(read_only=True)
+    withdrawn_on = serializers.DateField(read_only=True, allow_null=True)
+    withdrawal_reason = serializers.CharField(read_only=True)
+
+    def to_representation(self, signature):
+        return {
+            "statement": statement_ref(signature.statement, self.context["request"]),
+            "role": signature.role,
+            "name_as_printed": signature.printed_name,
+            "joined_on": iso_date(signature.joined_on),
+            "withdrawn_on": iso_date(signature.withdrawn_on),
+            "withdrawal_reason": signature.withdrawal_reason,
+        }
+
+
+class CosignerSerializer(serializers.Serializer):
+    organization = OrganizationRefSerializer(read_only=True)
+    shared_count = serializers.IntegerField(read_only=True)
+    first_shared_on = serializers.DateField(read_only=True)
+    last_shared_on = serializers.DateField(read_only=True)
+    shared_statements_url = serializers.URLField(
+        read_only=True,
+        help_text="The statements both signed (within the same filters): the statement list "
+        "filtered by both organisations.",
+    )
 
 
 CMEP = slug_example("Churches for Middle East Peace", "churches-for-middle-east-peace")
@@ -63,7 +177,7 @@ class OrganizationViewSet(ReadOnlyViewSet):
     def get_queryset(self):
         if self.action in ("timeline", "cosigners"):
             # The actions list signatures: the organisation's positions.
-            return Signature.objects.filter(Statement.public_filter("statement__"))
+            return Signature.objects.public()
         queryset = (
             Organization.objects.public().with_public_statement_count().order_by("name", "id")
         )
