@@ -14,7 +14,7 @@ from tracker.admin_tools import (
     valid_key,
 )
 
-from . import partial_dates
+from . import partial_dates, signing
 from .admin_signatories import signatories_view
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
 
@@ -223,6 +223,16 @@ class StatementAdmin(ModelAdmin):
             obj.published_at = timezone.now().replace(microsecond=0)  # as the form shows it
         super().save_model(request, obj, form, change)
 
+    def save_formset(self, request, form, formset, change):
+        # The signatures are written by the signing service, in bulk, with what is derived
+        # from them; the other parts are the statement's alone.
+        if formset.model is Signature:
+            signing.save_signature_formset(
+                statement=form.instance, formset=formset, user=request.user
+            )
+        else:
+            super().save_formset(request, form, formset, change)
+
     def history_view(self, request, object_id, extra_context=None):
         # The statement's own history, then its signatures', contacts', coverage's and
         # quotes', newest first: one page shows everything that happened to the statement.
@@ -306,6 +316,18 @@ class SignatureAdmin(StatementPartAdmin):
     search_fields = ["name_as_printed", "organization__name", "statement__title"]
     autocomplete_fields = ["statement", "organization"]
     date_hierarchy = "joined_on"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            signing.save_signatures(statement=obj.statement, changed=[obj], user=request.user)
+        else:
+            signing.save_signatures(statement=obj.statement, new=[obj], user=request.user)
+
+    def delete_model(self, request, obj):
+        signing.remove_signatures(signatures=[obj])
+
+    def delete_queryset(self, request, queryset):
+        signing.remove_signatures(signatures=list(queryset))
 
     @admin.display(description="name as printed", ordering="name_as_printed")
     def printed_name(self, obj):

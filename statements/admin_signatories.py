@@ -180,7 +180,11 @@ def signatories_view(model_admin, request, object_id):
                 if choices_form.is_valid():
                     try:
                         outcome = signatory_lists.add_signatories(
-                            statement, form.entries, choices_form.choices(), reason=form.source
+                            statement,
+                            form.entries,
+                            choices_form.choices(),
+                            reason=form.source,
+                            user=request.user,
                         )
                     except ListError as exc:
                         choices_form.add_error(None, exc.messages)
