@@ -468,3 +468,15 @@ def test_a_new_organisation_named_as_another_s_other_name_is_refused(db):
     with pytest.raises(signatory_lists.ListError, match="is an other name of"):
         signatory_lists.add_signatories(statement, entries, [None], reason="Pasted")
     assert snapshot() == before
+
+
+# --- The importer -----------------------------------------------------------------------
+
+
+def test_an_import_leaves_the_derived_data_exact(seeded):
+    assert seeded.created["signature"] > 0
+    public = Statement.objects.public()
+    for organization in Organization.objects.all():
+        signed = organization.signatures.filter(statement__in=public).count()
+        assert organization.public_statement_count == signed
+    assert derived.check() == []
