@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
+from django.forms.formsets import DELETION_FIELD_NAME
+from django.forms.utils import ErrorDict
 from django.urls import path
 
 from organizations.models import Organization
@@ -58,8 +60,32 @@ class CoverageLinkForm(forms.ModelForm):
         return text
 
 
+class SignatureRowForm(forms.ModelForm):
+    """
+    One signature row of a statement's page. A row that was there and that staff left as it
+    was is neither checked nor saved: checking it would cost several queries (its id, its
+    organisation, the model's constraints), so saving a statement of 500 signatories would
+    cost thousands, all for rows that do not change.
+    """
+
+    def full_clean(self):
+        if self.is_bound and self.instance.pk is not None and not self.has_changed():
+            self._errors = ErrorDict()
+            self.cleaned_data = {name: self._as_it_was(name) for name in self.fields}
+            return
+        super().full_clean()
+
+    def _as_it_was(self, name: str):
+        if name == DELETION_FIELD_NAME:
+            return False
+        if name == self.instance._meta.pk.name:
+            return self.instance
+        return getattr(self.instance, name)
+
+
 class SignatureInline(TabularInline):
     model = Signature
+    form = SignatureRowForm
     extra = 1
     autocomplete_fields = ["organization"]
     fields = [
@@ -376,10 +402,10 @@ class SignatureAdmin(StatementPartAdmin):
             signing.save_signatures(statement=obj.statement, new=[obj], user=request.user)
 
     def delete_model(self, request, obj):
-        signing.remove_signatures(signatures=[obj])
+        signing.remove_signatures(signatures=[obj], user=request.user)
 
     def delete_queryset(self, request, queryset):
-        signing.remove_signatures(signatures=list(queryset))
+        signing.remove_signatures(signatures=list(queryset), user=request.user)
 
     @admin.display(description="name as printed", ordering="name_as_printed")
     def printed_name(self, obj):

@@ -27,6 +27,7 @@ from django.db.models import Max
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from organizations.models import Organization
+from tracker.restore import delete_recorded
 
 from . import derived
 from .models import Signature, Statement
@@ -236,7 +237,7 @@ def withdraw(
     return signatures
 
 
-def remove_signatures(*, signatures: Iterable[Signature]) -> None:
+def remove_signatures(*, signatures: Iterable[Signature], user=None) -> None:
     """
     Delete signatures: for a signature entered by mistake. (An organisation that took its
     name off a statement is withdrawn, not removed: see withdraw.)
@@ -249,7 +250,7 @@ def remove_signatures(*, signatures: Iterable[Signature]) -> None:
             statement_ids=sorted({s.statement_id for s in signatures}),
             organization_ids=sorted({s.organization_id for s in signatures}),
         )
-        _delete(signatures)
+        _delete(signatures, user=user)
 
 
 def save_signatures(
@@ -264,8 +265,8 @@ def save_signatures(
     """
     Write what an edit of a statement's signatures decided, as the admin's forms give it:
     rows to delete, rows changed (perhaps given another organisation) and new rows. All
-    belong to `statement`. Queries do not grow with the number of rows, except one a
-    deleted row for its history.
+    belong to `statement`. Queries do not grow with the number of rows, except for the rows
+    deleted (each recorded for restoring, see tracker.restore).
     """
     if not (new or changed or deleted):
         return
@@ -296,7 +297,7 @@ def save_signatures(
         added |= {s.organization_id for s in moved}
 
         if deleted:
-            _delete(list(deleted), refresh=False)
+            _delete(list(deleted), user=user, refresh=False)
         if changed:
             issued_on = statement.issued_on
             errors = {}
@@ -410,13 +411,13 @@ def _insert(statement: Statement, signatures: list[Signature], *, reason: str, u
     )
 
 
-def _delete(signatures: list[Signature], *, refresh: bool = True) -> None:
+def _delete(signatures: list[Signature], *, user, refresh: bool = True) -> None:
     by_statement: dict[int, set[int]] = defaultdict(set)
     for signature in signatures:
         by_statement[signature.statement_id].add(signature.organization_id)
-    # One DELETE; simple_history writes each row's history entry as Django deletes it (with
-    # the request's user), one INSERT a row.
-    Signature.objects.filter(pk__in=[s.pk for s in signatures]).delete()
+        # Marked in its history so that a superuser can restore it (tracker.restore): a few
+        # queries a row, as for any deletion staff can undo.
+        delete_recorded(obj=signature, user=user)
     if refresh:
         for statement_id, organization_ids in by_statement.items():
             derived.signatures_removed(

@@ -333,6 +333,31 @@ def test_the_statement_page_adds_changes_and_deletes_signature_rows(editor, stat
     assert derived.check() == []
 
 
+def test_saving_the_statement_page_costs_the_same_queries_for_10_signatures_as_for_60(editor):
+    def queries(signatories):
+        statement = factories.statement(signatories=signatories)
+        change = reverse("admin:statements_statement_change", args=[statement.pk])
+        data = {**form_data(editor.get(change).content.decode()), "title": "Changed"}
+        with CaptureQueriesContext(connection) as captured:
+            assert editor.post(change, data).status_code == 302
+        return len(captured)
+
+    assert queries(10) == queries(60)
+    assert derived.check() == []
+
+
+def test_a_changed_row_of_the_statement_page_is_still_checked(editor, statement, orgs):
+    change = reverse("admin:statements_statement_change", args=[statement.pk])
+    data = form_data(editor.get(change).content.decode())
+    rows = _rows(data)
+    first = next(i for i, org in rows.items() if org == str(orgs[0].pk))
+    data[f"signatures-{first}-withdrawn_on"] = "2026-01-01"
+    response = editor.post(change, data)
+    assert response.status_code == 200
+    assert "The withdrawal date cannot be before the date joined." in response.content.decode()
+    assert not Signature.objects.filter(withdrawn_on__isnull=False).exists()
+
+
 def test_the_signature_admin_adds_changes_and_deletes_through_the_service(editor, statement, orgs):
     add = reverse("admin:statements_signature_add")
     response = editor.post(
