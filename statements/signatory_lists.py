@@ -267,6 +267,11 @@ def preview(statement: Statement, entries: list[Entry]) -> list[Row]:
     ]
 
 
+def unmatched(entries: list[Entry]) -> list[Row]:
+    """The rows of a confirmation, whose organisations staff chose: nothing is matched."""
+    return [Row(entry, Match(entry.line, None, "chosen")) for entry in entries]
+
+
 @dataclass
 class Outcome:
     added: list[Signature] = field(default_factory=list)
