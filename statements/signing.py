@@ -177,6 +177,10 @@ def move_signature(
             statement_ids=sorted({old_statement_id, new_statement_id}),
             organization_ids=sorted({old_organization_id, new_organization_id}),
         )
+        if Signature.objects.filter(pk=signature.pk).values_list(
+            "statement_id", "organization_id"
+        ).first() != (old_statement_id, old_organization_id):
+            raise SigningError("This signature was changed while you were moving it: try again.")
         _check_organizations_exist([new_organization_id])
         _check_not_signed(new_statement_id, new_organization_id)
         if new_statement_id != old_statement_id:
@@ -311,10 +315,11 @@ def save_signatures(
             _raise(errors, changed)
             if moved:
                 _check_organizations_exist([s.organization_id for s in moved])
-                kept_ids = set(stored) - {s.pk for s in (*moved, *deleted)}
                 taken = set(
-                    Signature.objects.filter(statement=statement, pk__in=kept_ids)
-                    .filter(organization_id__in=[s.organization_id for s in moved])
+                    Signature.objects.filter(
+                        statement=statement, organization_id__in=[s.organization_id for s in moved]
+                    )
+                    .exclude(pk__in=[s.pk for s in (*moved, *deleted)])
                     .values_list("organization_id", flat=True)
                 )
                 _raise(

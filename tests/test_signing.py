@@ -274,6 +274,16 @@ def test_moving_onto_an_organisation_that_already_signed_is_refused(statement, o
     assert derived.check() == []
 
 
+def test_an_edit_giving_a_row_an_organisation_another_row_has_is_refused(statement, orgs):
+    row = statement.signatures.get(organization=orgs[0])
+    row.organization = orgs[1]
+    before = snapshot()
+    with pytest.raises(SigningError, match="“Group 1” has already signed this statement"):
+        signing.save_signatures(statement=statement, changed=[row])
+    assert snapshot() == before
+    assert derived.check() == []
+
+
 def test_removing_signatures_takes_them_out_of_the_counts(statement, orgs):
     other = published(slug="other")
     signing.add_signatures(
