@@ -1,10 +1,11 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.utils import ErrorDict
+from django.http import HttpResponseRedirect
 from django.urls import path
 
 from organizations.models import Organization
@@ -167,6 +168,22 @@ class QuoteInline(StackedInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class SigningErrorsShown:
+    """
+    The forms check what the signing service checks; what changed between the two (a
+    signature removed or moved by someone else meanwhile) is said, and nothing is saved.
+    """
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except signing.SigningError as exc:
+            self.message_user(
+                request, "Nothing was saved: " + " ".join(exc.messages), level=messages.ERROR
+            )
+            return HttpResponseRedirect(request.get_full_path())
+
+
 class StatementForm(forms.ModelForm):
     class Meta:
         model = Statement
@@ -184,7 +201,7 @@ class StatementForm(forms.ModelForm):
 
 
 @admin.register(Statement)
-class StatementAdmin(ModelAdmin):
+class StatementAdmin(SigningErrorsShown, ModelAdmin):
     list_display = [
         "title",
         "issued_on",
@@ -380,7 +397,7 @@ class StatementPartAdmin(ModelAdmin):
 
 
 @admin.register(Signature)
-class SignatureAdmin(StatementPartAdmin):
+class SignatureAdmin(SigningErrorsShown, StatementPartAdmin):
     list_display = [
         "printed_name",
         "organization",

@@ -368,6 +368,22 @@ def test_a_changed_row_of_the_statement_page_is_still_checked(editor, statement,
     assert not Signature.objects.filter(withdrawn_on__isnull=False).exists()
 
 
+def test_a_refusal_at_saving_time_is_said_and_nothing_is_saved(editor, statement, monkeypatch):
+    def refused(**kwargs):
+        raise SigningError("A signature was removed meanwhile.")
+
+    monkeypatch.setattr(signing, "save_signatures", refused)
+    change = reverse("admin:statements_statement_change", args=[statement.pk])
+    data = form_data(editor.get(change).content.decode())
+    blank = next(i for i, org in _rows(data).items() if org == "")
+    data[f"signatures-{blank}-organization"] = str(factories.organization().pk)
+    data["title"] = "Changed"
+    response = editor.post(change, data, follow=True)
+    assert "Nothing was saved: A signature was removed meanwhile." in response.content.decode()
+    statement.refresh_from_db()
+    assert statement.title != "Changed"
+
+
 def test_the_signature_admin_adds_changes_and_deletes_through_the_service(editor, statement, orgs):
     add = reverse("admin:statements_signature_add")
     response = editor.post(
