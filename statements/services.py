@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from organizations.models import FormerSlug, Organization, OtherName, name_key
 
-from . import partial_dates
+from . import derived, partial_dates
 from .models import (
     CoverageLink,
     ImportedRecord,
@@ -830,6 +830,8 @@ def import_documents(
             _import_statement(writer, record)
         for write in writer.after_statements:
             write()
+        # The import writes rows one by one through the ORM: recompute what is derived.
+        derived.rebuild()
         if dry_run:
             transaction.set_rollback(True)
     return report

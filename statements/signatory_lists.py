@@ -24,6 +24,7 @@ from organizations.matching import Match, Matcher, PastedLine, match_key, parse_
 from organizations.models import FormerSlug, Organization, OtherName, name_key, normalize_name
 from tracker.text import tidy_breaks, unstorable_character
 
+from . import derived
 from .models import Signature, Statement
 
 # The confirmation posts one field a line and the list again: Django's limits of 1,000
@@ -362,6 +363,9 @@ def _add(statement, entries, choices, reason) -> Outcome:
             _save(signature, entry, reason)
             signed.add(organization.pk)
             outcome.added.append(signature)
+        derived.signatures_added(
+            statement_id=statement.pk, organization_ids=[s.organization_id for s in outcome.added]
+        )
     return outcome
 
 

@@ -378,7 +378,7 @@ def _staff_work():
     a duplicate record into DAWN, which gives DAWN an acronym and another name."""
     joint = Statement.objects.get(slug=JOINT)
     newcomer = factories.organization(name="Newcomer Network", slug="newcomer-network")
-    Signature.objects.create(statement=joint, organization=newcomer, position=19)
+    factories.signature(statement=joint, organization=newcomer, position=19)
     duplicate = factories.organization(
         name="Democracy for the Arab World Now", slug="democracy-for-the-arab-world-now"
     )
