@@ -262,36 +262,29 @@ class StatementAdmin(SigningErrorsShown, ModelAdmin):
         return signatories_view(self, request, object_id)
 
     def save_model(self, request, obj, form, change):
-        # A new statement is saved here, so that its signatures have it to refer to; an
-        # existing one in save_related, once everything its save touches is locked.
-        if not change:
+        """
+        Save the statement's own fields (publishing, unpublishing or re-dating it) once the
+        statement and every organisation the whole save touches are locked: those signing it
+        now and those its signature rows name. The admin's view holds one transaction
+        around this and save_related, so the locks last until the signatures are saved.
+        """
+        named = {
+            int(value)
+            for key, value in request.POST.items()
+            if key.startswith("signatures-") and key.endswith("-organization") and valid_key(value)
+        }
+        with transaction.atomic():
+            if change:
+                derived.lock_for_write(statement_ids=[obj.pk])
+                named |= self._signers(obj)
+            derived.lock_for_write(organization_ids=named)
             save_statement(statement=obj, form_changed=form.changed_data)
 
-    def save_related(self, request, form, formsets, change):
-        """
-        The statement's own fields (publishing, unpublishing or re-dating it), its topics
-        and its inline rows, in one transaction that first locks the statement and every
-        organisation the save touches: those signing it now and those the form adds.
-        """
-        statement = form.instance
-        named = {
-            row.cleaned_data["organization"].pk
-            for formset in formsets
-            if formset.model is Signature
-            for row in formset.forms
-            if getattr(row, "cleaned_data", None) and row.cleaned_data.get("organization")
-        }
-        signers = Signature.objects.filter(statement=statement).values_list(
-            "organization_id", flat=True
+    @staticmethod
+    def _signers(statement) -> set[int]:
+        return set(
+            Signature.objects.filter(statement=statement).values_list("organization_id", flat=True)
         )
-        with transaction.atomic():
-            derived.lock_for_write(statement_ids=[statement.pk])
-            derived.lock_for_write(organization_ids=set(signers) | named)
-            if change:
-                save_statement(statement=statement, form_changed=form.changed_data)
-            # The signature rows are saved by save_formset (statements.signing), which brings
-            # the counts and co-signing up to date for the signatures it adds or removes.
-            super().save_related(request, form, formsets, change)
 
     def delete_model(self, request, obj):
         delete_statement(statement=obj, user=request.user)

@@ -72,8 +72,8 @@ def unpublish(*, statement: Statement) -> Statement:
 
 def retract(*, statement: Statement, note: str) -> Statement:
     """
-    Mark a public statement as retracted: it stays public, with `note` (why and when)
-    shown on it. A draft cannot be retracted; unpublish it instead.
+    Mark the statement as retracted: it stays public (a draft becomes public so), with
+    `note` (why and when) shown on it.
     """
     note = note.strip()
     if not note:
@@ -83,14 +83,9 @@ def retract(*, statement: Statement, note: str) -> Statement:
         )  # fmt: skip
     with transaction.atomic():
         status, _issued_on = _lock(statement) or (None, None)
-        if status not in Statement.PUBLIC_STATUSES:
-            raise ValidationError(
-                "Only a public statement can be retracted: this one is a draft (or new). "
-                "Nothing was changed."
-            )
         statement.status = Statement.Status.RETRACTED
         statement.retraction_note = note
-        _save(statement, True, ["status", "retraction_note"])
+        _save(statement, status in Statement.PUBLIC_STATUSES, ["status", "retraction_note"])
     return statement
 
 

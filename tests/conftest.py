@@ -19,7 +19,7 @@ def seeded(db):
 def draft(seeded):
     """A draft on the Gaza topic, led by ANCA and by an organisation known only from it."""
     from organizations.models import Organization
-    from statements.models import Signature, Statement, Topic
+    from statements.models import Statement, Topic
 
     from . import factories
 
@@ -30,7 +30,7 @@ def draft(seeded):
     insider = factories.organization(name="Only On The Draft", slug="only-on-the-draft")
     anca = Organization.objects.get(slug="armenian-national-committee-of-america")
     for org in (anca, insider):
-        Signature.objects.create(statement=statement, organization=org, role="lead")
+        factories.signature(statement=statement, organization=org, role="lead")
     return statement
 
 

@@ -95,15 +95,15 @@ def test_unpublishing_takes_it_out_and_publishing_again_puts_it_back(signed):
     assert_right()
 
 
-def test_retracting_keeps_it_public_and_a_draft_cannot_be_retracted(signed):
+def test_retracting_keeps_it_public_and_needs_a_note(signed):
     retract(statement=signed["one"], note="Withdrawn by its sponsors on 2 May.")
     assert_right()
     assert table()[signed["a"].pk, signed["c"].pk] == 1
-    with pytest.raises(ValidationError):
-        retract(statement=signed["draft"], note="Never public.")
+    retract(statement=signed["draft"], note="Withdrawn before it was published here.")
+    assert_right()
+    assert table()[signed["c"].pk, signed["d"].pk] == 1
     with pytest.raises(ValidationError):
         retract(statement=signed["two"], note="  ")
-    assert Statement.objects.get(pk=signed["draft"].pk).status == Statement.Status.DRAFT
     assert Statement.objects.get(pk=signed["two"].pk).status == Statement.Status.PUBLISHED
 
 

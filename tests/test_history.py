@@ -256,7 +256,7 @@ def test_a_statement_whose_organisation_is_gone_is_not_restored_in_part(staff_cl
     from . import factories
 
     newcomer = factories.organization(name="Signed Only This")
-    Signature.objects.create(statement=statement, organization=newcomer, position=40)
+    factories.signature(statement=statement, organization=newcomer, position=40)
     pk = statement.pk
     delete_in_admin(staff_client, statement)
     delete_in_admin(staff_client, newcomer)  # it signed nothing else, so it could go
