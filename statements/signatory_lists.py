@@ -305,7 +305,11 @@ def check_choices(
         if org is None
     }
     if new_names:
-        taken = Organization.objects.filter(name_key__in=new_names).values_list("name", "name_key")
+        taken = (
+            Organization.objects.filter(name_key__in=new_names)
+            .order_by()
+            .values_list("name", "name_key")
+        )
         for name, key in taken:
             errors.append(
                 _line_error(
@@ -317,6 +321,7 @@ def check_choices(
         aliases = (
             OtherName.objects.filter(name_key__in=new_names)
             .exclude(name_key__in=[key for _, key in taken])
+            .order_by()
             .values_list("name", "name_key", "organization__name")
             .order_by("pk")
         )
@@ -367,9 +372,9 @@ def _add(statement, entries, choices, reason, user) -> Outcome:
     with transaction.atomic():
         derived.lock_for_write(statement_ids=[statement.pk], organization_ids=sorted(chosen))
         signed = set(
-            statement.signatures.filter(organization_id__in=chosen).values_list(
-                "organization_id", flat=True
-            )
+            statement.signatures.filter(organization_id__in=chosen)
+            .order_by()
+            .values_list("organization_id", flat=True)
         )
         adding = []
         for entry, organization in zip(entries, choices, strict=True):
@@ -450,6 +455,7 @@ def _new_organizations(lines: list[PastedLine], entries, reason: str, user) -> l
     named = dict(
         Organization.objects.filter(name_key__in={o.name_key for o in other_names})
         .exclude(pk__in=[o.pk for o in organizations])
+        .order_by()
         .values_list("name_key", "name")
     )
     for other_name, number in zip(other_names, numbers, strict=True):
@@ -477,8 +483,8 @@ def unique_slugs(names: list[str]) -> list[str]:
     bases = [slugify(name)[:190].strip("-") or "organization" for name in names]
     pattern = "^(" + "|".join(re.escape(base) for base in set(bases)) + r")(-[0-9]+)?$"
     taken = {
-        *Organization.objects.filter(slug__regex=pattern).values_list("slug", flat=True),
-        *FormerSlug.objects.filter(slug__regex=pattern).values_list("slug", flat=True),
+        *Organization.objects.filter(slug__regex=pattern).order_by().values_list("slug", flat=True),
+        *FormerSlug.objects.filter(slug__regex=pattern).order_by().values_list("slug", flat=True),
     }
     slugs = []
     for base in bases:

@@ -9,7 +9,8 @@ derived from the signatures (counts, co-signing) up to date for the organisation
 signatures came or went (derived.signatures_added / signatures_removed).
 
 Lists are read and written in bulk (one INSERT for the rows, one for their history): adding
-900 signatures costs the same number of queries as adding 9.
+900 signatures costs the same number of queries as adding 9. Reads drop the models' default
+ordering (order_by()): a signature's sorts by its statement's date, a join for nothing.
 
 Bad input raises SigningError, naming the organisation, before anything is written.
 """
@@ -162,6 +163,7 @@ def move_signature(
     """
     stored = (
         Signature.objects.filter(pk=signature.pk)
+        .order_by()
         .values_list("statement_id", "organization_id")
         .first()
     )
@@ -177,7 +179,7 @@ def move_signature(
             statement_ids=sorted({old_statement_id, new_statement_id}),
             organization_ids=sorted({old_organization_id, new_organization_id}),
         )
-        if Signature.objects.filter(pk=signature.pk).values_list(
+        if Signature.objects.filter(pk=signature.pk).order_by().values_list(
             "statement_id", "organization_id"
         ).first() != (old_statement_id, old_organization_id):
             raise SigningError("This signature was changed while you were moving it: try again.")
@@ -280,9 +282,9 @@ def save_signatures(
         # changes its signatures until this one commits.
         ids = [s.pk for s in (*changed, *deleted)]
         stored = dict(
-            Signature.objects.filter(pk__in=ids, statement=statement).values_list(
-                "pk", "organization_id"
-            )
+            Signature.objects.filter(pk__in=ids, statement=statement)
+            .order_by()
+            .values_list("pk", "organization_id")
         )
         if len(stored) != len(set(ids)):
             raise SigningError(
@@ -320,6 +322,7 @@ def save_signatures(
                         statement=statement, organization_id__in=[s.organization_id for s in moved]
                     )
                     .exclude(pk__in=[s.pk for s in (*moved, *deleted)])
+                    .order_by()
                     .values_list("organization_id", flat=True)
                 )
                 _raise(
@@ -380,9 +383,9 @@ def _insert(statement: Statement, signatures: list[Signature], *, reason: str, u
     organization_ids = [s.organization_id for s in signatures]
     missing = _missing_organizations(organization_ids)
     signed = set(
-        Signature.objects.filter(
-            statement_id=statement.pk, organization_id__in=organization_ids
-        ).values_list("organization_id", flat=True)
+        Signature.objects.filter(statement_id=statement.pk, organization_id__in=organization_ids)
+        .order_by()
+        .values_list("organization_id", flat=True)
     )
     position = _last_position(statement.pk) if any(s.position is None for s in signatures) else 0
     errors, seen = {}, {}
@@ -471,6 +474,7 @@ def _organization_label(signature: Signature) -> str:
         return f"“{signature.organization.name}”"
     name = (
         Organization.objects.filter(pk=signature.organization_id)
+        .order_by()
         .values_list("name", flat=True)
         .first()
     )
@@ -485,7 +489,9 @@ def _set_history(signature: Signature, reason: str, user) -> None:
 
 
 def _issued_on(statement_ids: Collection[int]) -> dict[int, datetime.date]:
-    return dict(Statement.objects.filter(pk__in=statement_ids).values_list("pk", "issued_on"))
+    return dict(
+        Statement.objects.filter(pk__in=statement_ids).order_by().values_list("pk", "issued_on")
+    )
 
 
 def _last_position(statement_id: int) -> int:
@@ -495,7 +501,7 @@ def _last_position(statement_id: int) -> int:
 
 def _missing_organizations(organization_ids: Collection[int]) -> set[int]:
     wanted = {pk for pk in organization_ids if pk is not None}
-    found = set(Organization.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    found = set(Organization.objects.filter(pk__in=wanted).order_by().values_list("pk", flat=True))
     return wanted - found
 
 
