@@ -315,17 +315,33 @@ def cosigners(db: Db, base: str, query: dict, slug: str):
         return 404, {"detail": "No Organization matches the given query."}
     pk, _, kept = found[0]
     if kept:
-        # The co-signing table the product keeps for such organisations, as the app reads it.
+        # The co-signing table the product keeps for such organisations, as the app reads it:
+        # the page's rows, then the dates each pair shared, for those rows only.
         rows = db.all(
-            """
-            SELECT o.slug, o.name, o.acronym, c.shared_count, c.first_shared_on,
-                   c.last_shared_on,
-                   (SELECT count(*) FROM organizations_cosigning WHERE organization_id = %(pk)s)
-            FROM organizations_cosigning c
-            JOIN organizations_organization o ON o.id = c.other_id
-            WHERE c.organization_id = %(pk)s
-            ORDER BY c.shared_count DESC, o.name, o.id
-            LIMIT %(size)s
+            f"""
+            WITH page AS (
+                SELECT o.id, o.slug, o.name, o.acronym, c.shared_count,
+                       (SELECT count(*) FROM organizations_cosigning
+                        WHERE organization_id = %(pk)s) AS total
+                FROM organizations_cosigning c
+                JOIN organizations_organization o ON o.id = c.other_id
+                WHERE c.organization_id = %(pk)s
+                ORDER BY c.shared_count DESC, o.name, o.id
+                LIMIT %(size)s
+            ), dates AS (
+                SELECT b.organization_id, min(s.issued_on) AS first_shared_on,
+                       max(s.issued_on) AS last_shared_on
+                FROM statements_signature b
+                JOIN statements_signature a ON a.statement_id = b.statement_id
+                     AND a.organization_id = %(pk)s
+                JOIN statements_statement s ON s.id = b.statement_id
+                WHERE b.organization_id IN (SELECT id FROM page) AND s.status IN {PUBLIC}
+                GROUP BY b.organization_id
+            )
+            SELECT p.slug, p.name, p.acronym, p.shared_count, d.first_shared_on,
+                   d.last_shared_on, p.total
+            FROM page p LEFT JOIN dates d ON d.organization_id = p.id
+            ORDER BY p.shared_count DESC, p.name, p.id
             """,
             {"pk": pk, "size": COSIGNERS_PAGE},
         )

@@ -91,27 +91,35 @@ class Match:
 
 
 class Matcher:
-    """Matches pasted lines against every organisation, loading the names once."""
+    """
+    Matches pasted lines against every organisation's names. The names are read once, as
+    plain values (two queries), and the matched organisations in one more: the cost does not
+    grow with the number of lines.
+    """
 
     def __init__(self, organizations=None):
-        organizations = organizations if organizations is not None else Organization.objects
-        self.by_id = {org.pk: org for org in organizations.all()}
+        organizations = organizations if organizations is not None else Organization.objects.all()
+        self.organizations = organizations
         self.names: dict[str, int] = {}
         self.other_names: dict[str, int] = {}
         self.acronyms: dict[str, int] = {}
-        for org in self.by_id.values():
-            self.names.setdefault(_match_key_of_stored(org.name, org.name_key), org.pk)
-            if org.acronym:
-                self.acronyms.setdefault(match_key(org.acronym), org.pk)
-        other = OtherName.objects.filter(organization_id__in=self.by_id).values_list(
+        rows = organizations.order_by("pk").values_list("pk", "name", "name_key", "acronym")
+        for pk, name, key, acronym in rows:
+            self.names.setdefault(_match_key_of_stored(name, key), pk)
+            if acronym:
+                self.acronyms.setdefault(match_key(acronym), pk)
+        other = OtherName.objects.order_by("pk").values_list(
             "organization_id", "name", "name_key", "kind"
         )
+        if organizations.query.has_filters():
+            other = other.filter(organization__in=organizations.values("pk"))
         for org_id, name, key, kind in other:
             table = self.acronyms if kind == OtherName.Kind.ACRONYM else self.other_names
             table.setdefault(_match_key_of_stored(name, key), org_id)
         self.fuzzy_choices = {**self.other_names, **self.names}
 
-    def match(self, line: PastedLine) -> Match:
+    def _find(self, line: PastedLine) -> tuple[int | None, str, int | None]:
+        """The id of the organisation `line` names, how it matched and the fuzzy score."""
         for candidate in dict.fromkeys([line.name, line.base_name]):
             key = match_key(candidate)
             for table, how in (
@@ -120,9 +128,9 @@ class Matcher:
                 (self.acronyms, "acronym"),
             ):
                 if key in table:
-                    return Match(line, self.by_id[table[key]], how)
+                    return table[key], how, None
         if line.acronym and match_key(line.acronym) in self.acronyms:
-            return Match(line, self.by_id[self.acronyms[match_key(line.acronym)]], "acronym")
+            return self.acronyms[match_key(line.acronym)], "acronym", None
         best = process.extractOne(
             match_key(line.base_name),
             self.fuzzy_choices.keys(),
@@ -131,8 +139,17 @@ class Matcher:
         )
         if best is not None:
             key, score, _ = best
-            return Match(line, self.by_id[self.fuzzy_choices[key]], "fuzzy", round(score))
-        return Match(line, None, "new")
+            return self.fuzzy_choices[key], "fuzzy", round(score)
+        return None, "new", None
+
+    def match(self, line: PastedLine) -> Match:
+        return self.match_all([line])[0]
 
     def match_all(self, lines: list[PastedLine]) -> list[Match]:
-        return [self.match(line) for line in lines]
+        found = [self._find(line) for line in lines]
+        ids = {pk for pk, _, _ in found if pk is not None}
+        by_id = self.organizations.model.objects.in_bulk(ids) if ids else {}
+        return [
+            Match(line, by_id[pk], how, score) if pk in by_id else Match(line, None, "new")
+            for line, (pk, how, score) in zip(lines, found, strict=True)
+        ]

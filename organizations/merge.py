@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from statements import derived
 from statements.models import MediaContact, Quote, Signature, Statement
 
 from .models import FormerSlug, Organization, OtherName, normalize_name
@@ -177,7 +178,9 @@ def merge_organizations(*, keep: Organization, other: Organization) -> MergeRepo
                 f"“{keep.name}” is known only from drafts: keep “{other.name}” instead, or its "
                 "name would become public before the draft is published."
             )
-        return _Merge(keep, other).run()
+        report = _Merge(keep, other).run()
+        derived.organizations_merged(keep_id=keep.pk, other_id=other.pk)
+        return report
 
 
 class _Merge:

@@ -1,9 +1,12 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
+from django.forms.formsets import DELETION_FIELD_NAME
+from django.forms.utils import ErrorDict
+from django.http import HttpResponseRedirect
 from django.urls import path
-from django.utils import timezone
 
 from organizations.models import Organization
 from tracker.admin_tools import (
@@ -14,9 +17,11 @@ from tracker.admin_tools import (
     valid_key,
 )
 
-from . import partial_dates
+from . import derived, partial_dates, signing
 from .admin_signatories import signatories_view
+from .deleting import delete_statement
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
+from .publishing import save_statement
 
 PART_HISTORY_LIMIT = 200  # entries for the statement's parts on its history page
 
@@ -56,8 +61,32 @@ class CoverageLinkForm(forms.ModelForm):
         return text
 
 
+class SignatureRowForm(forms.ModelForm):
+    """
+    One signature row of a statement's page. A row that was there and that staff left as it
+    was is neither checked nor saved: checking it would cost several queries (its id, its
+    organisation, the model's constraints), so saving a statement of 500 signatories would
+    cost thousands, all for rows that do not change.
+    """
+
+    def full_clean(self):
+        if self.is_bound and self.instance.pk is not None and not self.has_changed():
+            self._errors = ErrorDict()
+            self.cleaned_data = {name: self._as_it_was(name) for name in self.fields}
+            return
+        super().full_clean()
+
+    def _as_it_was(self, name: str):
+        if name == DELETION_FIELD_NAME:
+            return False
+        if name == self.instance._meta.pk.name:
+            return self.instance
+        return getattr(self.instance, name)
+
+
 class SignatureInline(TabularInline):
     model = Signature
+    form = SignatureRowForm
     extra = 1
     autocomplete_fields = ["organization"]
     fields = [
@@ -139,6 +168,22 @@ class QuoteInline(StackedInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class SigningErrorsShown:
+    """
+    The forms check what the signing service checks; what changed between the two (a
+    signature removed or moved by someone else meanwhile) is said, and nothing is saved.
+    """
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except signing.SigningError as exc:
+            self.message_user(
+                request, "Nothing was saved: " + " ".join(exc.messages), level=messages.ERROR
+            )
+            return HttpResponseRedirect(request.get_full_path())
+
+
 class StatementForm(forms.ModelForm):
     class Meta:
         model = Statement
@@ -156,7 +201,7 @@ class StatementForm(forms.ModelForm):
 
 
 @admin.register(Statement)
-class StatementAdmin(ModelAdmin):
+class StatementAdmin(SigningErrorsShown, ModelAdmin):
     list_display = [
         "title",
         "issued_on",
@@ -217,11 +262,64 @@ class StatementAdmin(ModelAdmin):
         return signatories_view(self, request, object_id)
 
     def save_model(self, request, obj, form, change):
-        # Publishing records when: the first time a statement becomes public, unless staff
-        # gave the time themselves. Retracting keeps it; editing a public one does not set it.
-        if obj.is_public and obj.published_at is None and "status" in form.changed_data:
-            obj.published_at = timezone.now().replace(microsecond=0)  # as the form shows it
-        super().save_model(request, obj, form, change)
+        """
+        Save the statement's own fields (publishing, unpublishing or re-dating it) once the
+        statement and every organisation the whole save touches are locked: those signing it
+        now and those its signature rows name. The admin's view holds one transaction
+        around this and save_related, so the locks last until the signatures are saved.
+        """
+        named = {
+            int(value)
+            for key, value in request.POST.items()
+            if key.startswith("signatures-") and key.endswith("-organization") and valid_key(value)
+        }
+        with transaction.atomic():
+            if change:
+                derived.lock_for_write(statement_ids=[obj.pk])
+                named |= self._signers(obj)
+            derived.lock_for_write(organization_ids=named)
+            save_statement(statement=obj, form_changed=form.changed_data)
+
+    @staticmethod
+    def _signers(statement) -> set[int]:
+        return set(
+            Signature.objects.filter(statement=statement).values_list("organization_id", flat=True)
+        )
+
+    def delete_model(self, request, obj):
+        delete_statement(statement=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            statements = list(queryset.order_by("pk"))
+            ids = [statement.pk for statement in statements]
+            derived.lock_for_write(
+                statement_ids=ids,
+                organization_ids=Signature.objects.filter(statement_id__in=ids).values(
+                    "organization_id"
+                ),
+            )
+            for statement in statements:
+                delete_statement(statement=statement, user=request.user)
+
+    def after_restore(self, plan):
+        """A restored statement's signers count it again, with its pairs of co-signers."""
+        derived.refresh(
+            statement_ids=[row.pk for row in plan.rows if isinstance(row, Statement)],
+            organization_ids=[
+                row.organization_id for row in plan.rows if isinstance(row, Signature)
+            ],
+        )
+
+    def save_formset(self, request, form, formset, change):
+        # The signatures are written by the signing service, in bulk, with what is derived
+        # from them; the other parts are the statement's alone.
+        if formset.model is Signature:
+            signing.save_signature_formset(
+                statement=form.instance, formset=formset, user=request.user
+            )
+        else:
+            super().save_formset(request, form, formset, change)
 
     def history_view(self, request, object_id, extra_context=None):
         # The statement's own history, then its signatures', contacts', coverage's and
@@ -292,7 +390,7 @@ class StatementPartAdmin(ModelAdmin):
 
 
 @admin.register(Signature)
-class SignatureAdmin(StatementPartAdmin):
+class SignatureAdmin(SigningErrorsShown, StatementPartAdmin):
     list_display = [
         "printed_name",
         "organization",
@@ -307,9 +405,28 @@ class SignatureAdmin(StatementPartAdmin):
     autocomplete_fields = ["statement", "organization"]
     date_hierarchy = "joined_on"
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            signing.save_signatures(statement=obj.statement, changed=[obj], user=request.user)
+        else:
+            signing.save_signatures(statement=obj.statement, new=[obj], user=request.user)
+
+    def delete_model(self, request, obj):
+        signing.remove_signatures(signatures=[obj], user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        signing.remove_signatures(signatures=list(queryset), user=request.user)
+
     @admin.display(description="name as printed", ordering="name_as_printed")
     def printed_name(self, obj):
         return obj.printed_name
+
+    def after_restore(self, plan):
+        derived.refresh(
+            organization_ids=[
+                row.organization_id for row in plan.rows if isinstance(row, Signature)
+            ]
+        )
 
 
 @admin.register(MediaContact)

@@ -174,20 +174,28 @@ def signatories_view(model_admin, request, object_id):
         form = SignatoryListForm(request.POST, request.FILES, statement=statement)
         if form.is_valid():
             carried = form.carried()
-            rows = signatory_lists.preview(statement, form.entries)
             if "_confirm" in request.POST:
+                # Staff's choices are posted: the lines are matched again only to show the
+                # page again, if something is wrong with them.
+                rows = signatory_lists.unmatched(form.entries)
                 choices_form = ChoicesForm(rows, request.POST)
                 if choices_form.is_valid():
                     try:
                         outcome = signatory_lists.add_signatories(
-                            statement, form.entries, choices_form.choices(), reason=form.source
+                            statement,
+                            form.entries,
+                            choices_form.choices(),
+                            reason=form.source,
+                            user=request.user,
                         )
                     except ListError as exc:
                         choices_form.add_error(None, exc.messages)
                     else:
                         model_admin.message_user(request, _summary(outcome), messages.SUCCESS)
                         return HttpResponseRedirect(change_url)
+                choices_form.rows = signatory_lists.preview(statement, form.entries)
             else:
+                rows = signatory_lists.preview(statement, form.entries)
                 choices_form = ChoicesForm(rows)
                 problems = signatory_lists.check_choices(
                     statement, form.entries, [row.match.organization for row in rows]

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from organizations.models import FormerSlug, Organization, OtherName, name_key
 
-from . import partial_dates
+from . import derived, partial_dates
 from .models import (
     CoverageLink,
     ImportedRecord,
@@ -530,6 +530,10 @@ class Writer:
         # Parts moved to another record since the last import, reported once (from where the
         # file has them, or where they are now, whichever the import comes to first).
         self.moved: set[tuple[type, int]] = set()
+        # What the derived data is recomputed for when the import ends (derived.refresh): the
+        # statements written, and the organisations that had signed them before.
+        self.touched_statements: set[int] = set()
+        self.touched_organizations: set[int] = set()
 
     @staticmethod
     def reason(record: Record) -> str:
@@ -822,6 +826,12 @@ def import_documents(
         writer.organization_slugs = set(organizations)
         statements = _collect(documents, "statements")
         writer.statement_slugs = set(statements)
+        # The statements the files will write, first, as every write of signatures does.
+        derived.lock_for_write(
+            statement_ids=Statement.objects.filter(slug__in=statements)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         for record in topics.values():
             _import_topic(writer, record)
         for record in organizations.values():
@@ -830,6 +840,12 @@ def import_documents(
             _import_statement(writer, record)
         for write in writer.after_statements:
             write()
+        # The rows were written one by one, and what is derived from them once, here.
+        derived.lock_for_write(organization_ids=sorted(writer.touched_organizations))
+        derived.refresh(
+            organization_ids=writer.touched_organizations,
+            statement_ids=writer.touched_statements,
+        )
         if dry_run:
             transaction.set_rollback(True)
     return report
@@ -1404,12 +1420,15 @@ def _import_statement(writer: Writer, record: Record):
     for _, item_values in signatures:
         if item_values["joined_on"] is None:
             item_values["joined_on"] = statement.issued_on
+    signature_rows = list(statement.signatures.select_related("organization"))
+    writer.touched_statements.add(statement.pk)
+    writer.touched_organizations.update(row.organization_id for row in signature_rows)
     _write_parts(
         writer,
         Signature,
         statement,
         record,
-        list(statement.signatures.select_related("organization")),
+        signature_rows,
         signatures,
         lambda row: ["signature", _json(row.organization)],
         natural=lambda identity, values, rows, fingerprinted: next(

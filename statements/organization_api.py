@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
 
-from organizations.models import Organization, OtherName, cosigner_rows
+from organizations.models import Organization, OtherName
 from organizations.search import search_organizations
 from organizations.serializers import OrganizationDetailSerializer, OrganizationListSerializer
 from organizations.views import former_slug_redirect
@@ -30,6 +30,7 @@ from tracker.api import (
     slug_example,
 )
 
+from .cosigning import cosigner_rows
 from .models import Signature, Statement, Topic
 from .serializers import OrganizationRefSerializer, StatementRefSerializer, statement_ref
 

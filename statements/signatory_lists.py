@@ -12,18 +12,20 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
 from organizations.matching import Match, Matcher, PastedLine, match_key, parse_pasted_list
 from organizations.models import FormerSlug, Organization, OtherName, name_key, normalize_name
 from tracker.text import tidy_breaks, unstorable_character
 
+from . import derived, signing
 from .models import Signature, Statement
 
 # The confirmation posts one field a line and the list again: Django's limits of 1,000
@@ -255,11 +257,19 @@ class Row:
 
 def preview(statement: Statement, entries: list[Entry]) -> list[Row]:
     matches = Matcher().match_all([entry.line for entry in entries])
-    existing = {s.organization_id: s for s in statement.signatures.select_related("organization")}
+    matched = {match.organization.pk for match in matches if match.organization}
+    existing = {
+        s.organization_id: s for s in statement.signatures.filter(organization_id__in=matched)
+    }
     return [
         Row(entry, match, existing.get(match.organization.pk) if match.organization else None)
         for entry, match in zip(entries, matches, strict=True)
     ]
+
+
+def unmatched(entries: list[Entry]) -> list[Row]:
+    """The rows of a confirmation, whose organisations staff chose: nothing is matched."""
+    return [Row(entry, Match(entry.line, None, "chosen")) for entry in entries]
 
 
 @dataclass
@@ -295,15 +305,34 @@ def check_choices(
         if org is None
     }
     if new_names:
-        taken = Organization.objects.filter(name_key__in=new_names).values_list("name", "name_key")
+        taken = (
+            Organization.objects.filter(name_key__in=new_names)
+            .order_by()
+            .values_list("name", "name_key")
+        )
         for name, key in taken:
-            number = new_names.get(key)
+            errors.append(
+                _line_error(
+                    new_names[key],
+                    f"an organisation named “{name}” already exists; choose it instead "
+                    "of creating a new one.",
+                )
+            )
+        aliases = (
+            OtherName.objects.filter(name_key__in=new_names)
+            .exclude(name_key__in=[key for _, key in taken])
+            .order_by()
+            .values_list("name", "name_key", "organization__name")
+            .order_by("pk")
+        )
+        for name, key, organization in aliases:
+            number = new_names.pop(key, None)  # one message a line
             if number is not None:
                 errors.append(
                     _line_error(
                         number,
-                        f"an organisation named “{name}” already exists; choose it instead "
-                        "of creating a new one.",
+                        f"“{name}” is an other name of “{organization}”; choose it instead "
+                        "of creating a new organisation.",
                     )
                 )
     return errors
@@ -315,18 +344,20 @@ def add_signatories(
     choices: list[Organization | None],
     *,
     reason: str,
+    user=None,
 ) -> Outcome:
     """
     Add every entry as a signature, in printed order after the existing ones, creating the
     new organisations (printed name and acronym as other names). All or nothing; lines
     whose organisation already signed are skipped, so adding the same list twice adds
-    nothing the second time.
+    nothing the second time. Reads and writes in bulk: the number of queries is the same
+    for a list of 10 lines as of 900.
     """
     errors = check_choices(statement, entries, choices)
     if errors:
         raise ListError(errors)
     try:
-        return _add(statement, entries, choices, reason[:100])
+        return _add(statement, entries, choices, reason[:100], user)
     except IntegrityError:
         # Another save took a name or a place first (two staff adding the same list at once).
         raise ListError(
@@ -335,70 +366,132 @@ def add_signatories(
         ) from None
 
 
-def _add(statement, entries, choices, reason) -> Outcome:
+def _add(statement, entries, choices, reason, user) -> Outcome:
     outcome = Outcome()
+    chosen = [org.pk for org in choices if org is not None]
     with transaction.atomic():
-        Statement.objects.select_for_update().filter(pk=statement.pk).first()
-        signed = set(statement.signatures.values_list("organization_id", flat=True))
-        position = statement.signatures.aggregate(last=Max("position"))["last"] or 0
+        derived.lock_for_write(statement_ids=[statement.pk], organization_ids=sorted(chosen))
+        signed = set(
+            statement.signatures.filter(organization_id__in=chosen)
+            .order_by()
+            .values_list("organization_id", flat=True)
+        )
+        adding = []
         for entry, organization in zip(entries, choices, strict=True):
             if organization is not None and organization.pk in signed:
                 outcome.skipped.append(entry)
-                continue
+            else:
+                adding.append((entry, organization))
+        new_lines = [entry.line for entry, organization in adding if organization is None]
+        created = iter(_new_organizations(new_lines, entries, reason, user))
+        rows, numbers = [], []
+        for entry, organization in adding:
             if organization is None:
-                organization = _new_organization(entry.line, reason)
+                organization = next(created)
                 outcome.created.append(organization)
-            position += 1
-            signature = Signature(
-                statement=statement,
-                organization=organization,
-                role=entry.role,
-                name_as_printed=entry.line.name,
-                position=position,
-                joined_on=entry.joined_on,
-                withdrawn_on=entry.withdrawn_on,
-                withdrawal_reason=entry.withdrawal_reason,
+            rows.append(
+                signing.NewSignature(
+                    organization=organization,
+                    role=entry.role,
+                    name_as_printed=entry.line.name,
+                    joined_on=entry.joined_on,
+                    withdrawn_on=entry.withdrawn_on,
+                    withdrawal_reason=entry.withdrawal_reason,
+                )
             )
-            _save(signature, entry, reason)
-            signed.add(organization.pk)
-            outcome.added.append(signature)
+            numbers.append(entry.number)
+        try:
+            outcome.added = signing.add_signatures(
+                statement=statement, rows=rows, reason=reason, user=user
+            )
+        except signing.SigningError as exc:
+            raise ListError(
+                [_line_error(numbers[index], message) for index, message in exc.by_row.items()]
+                or exc.messages
+            ) from None
     return outcome
 
 
-def _save(obj, entry: Entry, reason: str):
-    try:
-        obj.full_clean()
-    except ValidationError as exc:
-        raise ListError(_line_error(entry.number, " ".join(exc.messages))) from None
-    obj._change_reason = reason
-    obj.save()
-
-
-def _new_organization(line: PastedLine, reason: str) -> Organization:
-    entry = Entry(line, Signature.Role.SIGNATORY, datetime.date.min)  # for error messages
-    organization = Organization(
-        name=line.base_name, slug=unique_slug(line.base_name), acronym=line.acronym
+def _new_organizations(lines: list[PastedLine], entries, reason: str, user) -> list[Organization]:
+    """
+    Create an organisation for each line, in bulk: named as printed without its acronym,
+    with a slug of its own, and the acronym and the printed name as other names. The
+    choices were checked (check_choices): the names are free.
+    """
+    if not lines:
+        return []
+    slugs = unique_slugs([line.base_name for line in lines])
+    organizations, errors = [], []
+    for line, slug in zip(lines, slugs, strict=True):
+        organization = Organization(name=line.base_name, slug=slug, acronym=line.acronym)
+        try:
+            organization.clean_fields()
+            organization.clean()
+        except ValidationError as exc:
+            errors.append(_line_error(line.number, " ".join(exc.messages)))
+        organizations.append(organization)
+    if errors:
+        raise ListError(errors)
+    bulk_create_with_history(
+        organizations, Organization, default_user=user, default_change_reason=reason
     )
-    _save(organization, entry, reason)
-    other_names = []
-    if line.acronym:
-        other_names.append((line.acronym, OtherName.Kind.ACRONYM))
-    if line.name.lower() != line.base_name.lower():
-        other_names.append((line.name, OtherName.Kind.VARIANT))
-    for name, kind in other_names:
-        _save(OtherName(organization=organization, name=name, kind=kind), entry, reason)
-    return organization
+    other_names, numbers = [], []
+    for line, organization in zip(lines, organizations, strict=True):
+        names = []
+        if line.acronym:
+            names.append((line.acronym, OtherName.Kind.ACRONYM))
+        if line.name.lower() != line.base_name.lower():
+            names.append((line.name, OtherName.Kind.VARIANT))
+        for name, kind in names:
+            other_name = OtherName(organization=organization, name=name, kind=kind)
+            try:
+                other_name.clean_fields(exclude=["organization"])
+                other_name.clean()
+            except ValidationError as exc:
+                errors.append(_line_error(line.number, " ".join(exc.messages)))
+            other_names.append(other_name)
+            numbers.append(line.number)
+    # An other name may not be another organisation's name (OtherName.check_name_is_not_taken).
+    named = dict(
+        Organization.objects.filter(name_key__in={o.name_key for o in other_names})
+        .exclude(pk__in=[o.pk for o in organizations])
+        .order_by()
+        .values_list("name_key", "name")
+    )
+    for other_name, number in zip(other_names, numbers, strict=True):
+        if other_name.name_key in named:
+            errors.append(
+                _line_error(
+                    number,
+                    f"“{other_name.name}” is the name of another organisation "
+                    f"(“{named[other_name.name_key]}”): choose it, or remove the brackets.",
+                )
+            )
+    if errors:
+        raise ListError(errors)
+    bulk_create_with_history(
+        other_names, OtherName, default_user=user, default_change_reason=reason
+    )
+    return organizations
 
 
-def unique_slug(name: str) -> str:
-    """A slug from the name, numbered when taken (now or formerly): "name", "name-2"…"""
-    base = slugify(name)[:190].strip("-") or "organization"
+def unique_slugs(names: list[str]) -> list[str]:
+    """
+    A slug for each name, numbered when taken (now, formerly, or by an earlier name of the
+    list): "name", "name-2"… Two queries, however many names.
+    """
+    bases = [slugify(name)[:190].strip("-") or "organization" for name in names]
+    pattern = "^(" + "|".join(re.escape(base) for base in set(bases)) + r")(-[0-9]+)?$"
     taken = {
-        *Organization.objects.filter(slug__startswith=base).values_list("slug", flat=True),
-        *FormerSlug.objects.filter(slug__startswith=base).values_list("slug", flat=True),
+        *Organization.objects.filter(slug__regex=pattern).order_by().values_list("slug", flat=True),
+        *FormerSlug.objects.filter(slug__regex=pattern).order_by().values_list("slug", flat=True),
     }
-    slug, number = base, 1
-    while slug in taken:
-        number += 1
-        slug = f"{base}-{number}"
-    return slug
+    slugs = []
+    for base in bases:
+        slug, number = base, 1
+        while slug in taken:
+            number += 1
+            slug = f"{base}-{number}"
+        taken.add(slug)
+        slugs.append(slug)
+    return slugs

@@ -2,6 +2,7 @@
 
 from organizations.models import Organization
 from statements.models import Statement
+from statements.publishing import publish, retract
 
 from .conftest import api_get
 
@@ -63,8 +64,7 @@ def test_an_organisation_that_signed_only_drafts_is_not_public_yet(api, draft):
         api_get(api, "/api/v1/statements/", status=400, **{param: "only-on-the-draft"})
     api_get(api, "/api/v1/organizations/", status=400, cosigned_with="only-on-the-draft")
     api_get(api, "/api/v1/signatures/", status=400, organization="only-on-the-draft")
-    draft.status = Statement.Status.PUBLISHED
-    draft.save()
+    publish(statement=draft)
     assert api_get(api, "/api/v1/organizations/only-on-the-draft/")["statement_count"] == 1
 
 
@@ -80,9 +80,7 @@ def test_the_draft_is_a_404_and_an_unknown_value_in_filters(api, draft):
 
 
 def test_a_retracted_statement_stays_public_marked_retracted(api, draft):
-    draft.status = Statement.Status.RETRACTED
-    draft.retraction_note = "Withdrawn by its sponsors."
-    draft.save()
+    retract(statement=draft, note="Withdrawn by its sponsors.")
     payload = api_get(api, "/api/v1/statements/secret-draft/")
     assert (payload["status"], payload["retraction_note"]) == (
         "retracted",

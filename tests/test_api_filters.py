@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from organizations.models import Organization
-from statements.models import Signature, Statement, Topic
+from statements.models import Statement, Topic
 
 from . import factories
 from .conftest import api_get
@@ -44,7 +44,7 @@ def test_statement_filters(api, seeded, params, expected):
 
 def test_signed_by_means_all_of_them(api, seeded):
     other = factories.statement(slug="other")
-    Signature.objects.create(statement=other, organization=Organization.objects.get(slug=CMEP))
+    factories.signature(statement=other, organization=Organization.objects.get(slug=CMEP))
     assert "other" in slugs(api_get(api, "/api/v1/statements/", signed_by=CMEP))
     assert "other" not in slugs(api_get(api, "/api/v1/statements/", signed_by=[CMEP, ANCA]))
 
@@ -86,8 +86,8 @@ def test_cosigners_count_shared_statements_most_first(api, seeded):
     anca = Organization.objects.get(slug=ANCA)
     for day in (1, 2):
         statement = factories.statement(issued_on=datetime.date(2026, 1, day))
-        Signature.objects.create(statement=statement, organization=cmep)
-        Signature.objects.create(statement=statement, organization=anca)
+        factories.signature(statement=statement, organization=cmep)
+        factories.signature(statement=statement, organization=anca)
     first = api_get(api, f"/api/v1/organizations/{CMEP}/cosigners/")["results"][0]
     assert first["organization"]["slug"] == ANCA
     assert (first["shared_count"], first["first_shared_on"], first["last_shared_on"]) == (
@@ -108,7 +108,7 @@ def test_cosigners_count_shared_statements_most_first(api, seeded):
 def late_and_withdrawn(seeded):
     joint = Statement.objects.get(slug=JOINT)
     late = factories.organization(slug="late-signer")
-    Signature.objects.create(
+    factories.signature(
         statement=joint, organization=late, joined_on=datetime.date(2025, 11, 20), position=19
     )
     dawn = joint.signatures.get(organization__slug="dawn")

@@ -2,14 +2,14 @@
 
 import pytest
 
-from statements.models import CoverageLink, MediaContact, Quote, Signature
+from statements.models import CoverageLink, MediaContact, Quote
 
 from . import factories
 
 
 def one_org_on(statements, org):
     for statement in statements:
-        Signature.objects.create(statement=statement, organization=org)
+        factories.signature(statement=statement, organization=org)
 
 
 def statements_with_topics(n):

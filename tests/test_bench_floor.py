@@ -70,11 +70,11 @@ def data(seeded, draft):
         withdrawn_on=datetime.date(2025, 12, 1), withdrawal_reason="Changed its mind."
     )
     anca = Signature.objects.get(statement__slug=JOINT, organization__slug=ANCA).organization
-    Signature.objects.create(statement=big, organization=anca, position=131)
+    factories.signature(statement=big, organization=anca, position=131)
     for n in range(60):
         statement = factories.statement(issued_on=datetime.date(2020, 1, 1) + datetime.timedelta(n))
-        Signature.objects.create(statement=statement, organization=anca, name_as_printed="ANCA")
-        Signature.objects.create(statement=statement, organization=partner)
+        factories.signature(statement=statement, organization=anca, name_as_printed="ANCA")
+        factories.signature(statement=statement, organization=partner)
     return big
 
 
@@ -118,10 +118,10 @@ def test_the_floor_answers_what_the_api_answers(api, floor, data, url):
 @pytest.mark.parametrize("slug", [ANCA, CMEP])
 def test_the_floor_reads_kept_cosigners_as_the_api_does(api, floor, data, settings, slug):
     from organizations.models import Organization
-    from statements import cosigning
+    from statements import derived
 
     settings.COSIGNERS_KEPT_FROM = 1
-    cosigning.rebuild()
+    derived.rebuild()
     assert Organization.objects.get(slug=slug).cosigners_kept
     url = f"/api/v1/organizations/{slug}/cosigners/"
     response = api.get(url)

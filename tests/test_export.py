@@ -24,6 +24,7 @@ from statements.models import (
     Statement,
     Topic,
 )
+from statements.publishing import publish, retract
 
 from . import factories
 
@@ -78,14 +79,14 @@ def _rich_data(seeded):
         notes=AWKWARD[11],
     )
     statement.topics.add(topic, Topic.objects.get(slug="gaza"))
-    Signature.objects.create(
+    factories.signature(
         statement=statement,
         organization=kept,
         role=Signature.Role.LEAD,
         position=1,
         name_as_printed=AWKWARD[1],
     )
-    Signature.objects.create(
+    factories.signature(
         statement=statement, organization=withdrawer, position=2,
         joined_on=datetime.date(2024, 3, 5), withdrawn_on=datetime.date(2024, 4, 1),
         withdrawal_reason=AWKWARD[2],
@@ -115,13 +116,11 @@ def _rich_data(seeded):
     draft = factories.statement(
         slug="a-draft", status=Statement.Status.DRAFT, title="A draft", signatories=1
     )
-    Signature.objects.create(statement=draft, organization=merged, position=2)
+    factories.signature(statement=draft, organization=merged, position=2)
     another = factories.statement(slug="another", title="Another", signatories=1)
-    Signature.objects.create(statement=another, organization=merged, position=2)
+    factories.signature(statement=another, organization=merged, position=2)
     retracted = factories.statement(slug="retracted", title="Retracted", signatories=1)
-    retracted.status = Statement.Status.RETRACTED
-    retracted.retraction_note = "Withdrawn by its sponsors."
-    retracted.save()
+    retract(statement=retracted, note="Withdrawn by its sponsors.")
     # Merging leaves a former slug that redirects: the export keeps it.
     merge_organizations(keep=kept, other=merged)
     assert FormerSlug.objects.filter(slug="merged-away", organization=kept).exists()
@@ -361,12 +360,12 @@ def _draft_only_record_merged_into_a_public_one() -> Statement:
     """A public record "pai", and one known only from the draft "secret-draft" merged into it:
     its name, acronym and other name are withheld until the draft is published."""
     public = factories.organization(name="Peace Alliance International", slug="pai")
-    Signature.objects.create(statement=factories.statement(slug="out"), organization=public)
+    factories.signature(statement=factories.statement(slug="out"), organization=public)
     OtherName.objects.create(organization=public, name="PAI", kind=OtherName.Kind.ACRONYM)
     draft = factories.statement(status=Statement.Status.DRAFT, slug="secret-draft")
     newcomer = factories.organization(name=NEWCOMER, slug="blorptastic", acronym="BPA")
     OtherName.objects.create(organization=newcomer, name="Blorp Alliance")
-    Signature.objects.create(statement=draft, organization=newcomer)
+    factories.signature(statement=draft, organization=newcomer)
     merge_organizations(keep=public, other=newcomer)
     return draft
 
@@ -418,8 +417,7 @@ def test_names_withheld_until_a_draft_stay_hidden_after_a_backup_round_trip(db, 
     assert first.read_text(encoding="utf-8").count("withheld_until: secret-draft") == 3
 
     # Published in the new database, the draft makes its names public there too.
-    draft.status = Statement.Status.PUBLISHED
-    draft.save()
+    publish(statement=draft)
     for name in WITHHELD:
         assert _shown_publicly(client, name) == SHOWN, name
 

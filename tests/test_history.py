@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from organizations.models import Organization
+from statements import signing
 from statements.models import Signature, Statement
 
 from .admin_forms import form_data
@@ -255,7 +256,7 @@ def test_a_statement_whose_organisation_is_gone_is_not_restored_in_part(staff_cl
     from . import factories
 
     newcomer = factories.organization(name="Signed Only This")
-    Signature.objects.create(statement=statement, organization=newcomer, position=40)
+    factories.signature(statement=statement, organization=newcomer, position=40)
     pk = statement.pk
     delete_in_admin(staff_client, statement)
     delete_in_admin(staff_client, newcomer)  # it signed nothing else, so it could go
@@ -369,7 +370,7 @@ def test_a_superuser_restores_a_deleted_organisation_with_its_names_and_old_slug
 def test_a_signature_is_not_restored_over_one_made_since(staff_client, statement):
     signature = statement.signatures.get(position=3)
     delete_in_admin(staff_client, signature)
-    again = Signature.objects.create(
+    again = signing.add_signature(
         statement=statement, organization=signature.organization, position=30
     )
 

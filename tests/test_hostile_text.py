@@ -90,15 +90,15 @@ def formulas(db):
         ask=FORMULAS["ask"],
     )
     statement.topics.add(topic)
-    Signature.objects.create(
+    factories.signature(
         statement=statement, organization=signer, role="lead", position=1,
         name_as_printed=FORMULAS["name as printed"],
     )  # fmt: skip
-    Signature.objects.create(
+    factories.signature(
         statement=statement, organization=cosigner, position=2,
         withdrawn_on=statement.issued_on, withdrawal_reason=FORMULAS["withdrawal reason"],
     )  # fmt: skip
-    call_command("recount_public_statements", verbosity=0)
+    call_command("rebuild_derived", verbosity=0)
     return statement
 
 

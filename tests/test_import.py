@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 
 from organizations.merge import merge_organizations
 from organizations.models import Organization, OtherName
+from statements import signing
 from statements.importing import import_paths
 from statements.models import CoverageLink, ImportedRecord, Signature, Statement, Topic
 
@@ -378,7 +379,7 @@ def _staff_work():
     a duplicate record into DAWN, which gives DAWN an acronym and another name."""
     joint = Statement.objects.get(slug=JOINT)
     newcomer = factories.organization(name="Newcomer Network", slug="newcomer-network")
-    Signature.objects.create(statement=joint, organization=newcomer, position=19)
+    signing.add_signature(statement=joint, organization=newcomer, position=19)
     duplicate = factories.organization(
         name="Democracy for the Arab World Now", slug="democracy-for-the-arab-world-now"
     )

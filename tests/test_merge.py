@@ -18,6 +18,7 @@ from organizations.merge import merge_organizations
 from organizations.models import FormerSlug, Organization, OtherName
 from statements.importing import import_paths
 from statements.models import MediaContact, Quote, Signature, Statement
+from statements.publishing import publish
 
 from . import factories
 from .admin_forms import form_data
@@ -55,7 +56,7 @@ def duplicate(seeded):
     )
     OtherName.objects.create(organization=org, name="Churches for ME Peace", kind="variant")
     statement = factories.statement(slug="later-letter", title="A later letter")
-    Signature.objects.create(statement=statement, organization=org, position=1)
+    factories.signature(statement=statement, organization=org, position=1)
     MediaContact.objects.create(statement=statement, organization=org, email="press@example.org")
     Quote.objects.create(statement=statement, organization=org, speaker="S", text="Words.")
     return org
@@ -108,7 +109,7 @@ def test_merging_moves_signatures_names_contacts_and_quotes(cmep, duplicate):
 def test_where_both_signed_one_signature_stays_with_the_earlier_date_and_the_lead_role(anca):
     joint = Statement.objects.get(slug=JOINT)
     other = factories.organization(name="Armenian Natl. Committee", slug="anc-america")
-    Signature.objects.create(
+    factories.signature(
         statement=joint,
         organization=other,
         name_as_printed="ANC of America",
@@ -132,8 +133,8 @@ def test_a_lead_signature_of_the_merged_record_makes_the_kept_one_lead(db):
     statement = factories.statement()
     keep = factories.organization(name="Keep")
     other = factories.organization(name="Other")
-    Signature.objects.create(statement=statement, organization=other, role="lead", position=1)
-    Signature.objects.create(statement=statement, organization=keep, position=7)
+    factories.signature(statement=statement, organization=other, role="lead", position=1)
+    factories.signature(statement=statement, organization=keep, position=7)
 
     merge_organizations(keep=keep, other=other)
 
@@ -364,7 +365,7 @@ def test_an_editor_merges_two_records_from_the_confirm_page(client, django_user_
 def merged_pair(cmep, duplicate):
     """CMEP and its duplicate, both on one statement."""
     statement = Statement.objects.get(slug="later-letter")
-    Signature.objects.create(statement=statement, organization=cmep, position=2)
+    factories.signature(statement=statement, organization=cmep, position=2)
     return cmep, duplicate
 
 
@@ -478,8 +479,8 @@ def test_the_seeds_import_again_after_a_seed_organisation_was_merged_away(seeded
 def test_a_merge_keeps_the_other_signatures_withdrawal_on_a_shared_statement(db):
     keep, other = factories.organization(), factories.organization()
     statement = factories.statement()
-    Signature.objects.create(statement=statement, organization=keep)
-    Signature.objects.create(
+    factories.signature(statement=statement, organization=keep)
+    factories.signature(
         statement=statement,
         organization=other,
         withdrawn_on=datetime.date(2025, 12, 1),
@@ -494,11 +495,11 @@ def test_a_merge_keeps_the_other_signatures_withdrawal_on_a_shared_statement(db)
 
 def test_merging_an_organisation_known_only_from_drafts_makes_nothing_of_it_public(db):
     keep = factories.organization(name="Public Org", slug="public-org")
-    Signature.objects.create(statement=factories.statement(), organization=keep)
+    factories.signature(statement=factories.statement(), organization=keep)
     secret = factories.organization(name="Secret Newcomer", slug="secret-newcomer")
     draft = factories.statement(status=Statement.Status.DRAFT)
-    Signature.objects.create(statement=draft, organization=secret, name_as_printed="Secret Co")
-    Signature.objects.create(statement=draft, organization=keep)
+    factories.signature(statement=draft, organization=secret, name_as_printed="Secret Co")
+    factories.signature(statement=draft, organization=keep)
     merge_organizations(keep=keep, other=secret)
     assert not FormerSlug.objects.filter(slug="secret-newcomer").exists()
     public = set(
@@ -523,7 +524,7 @@ def pasted_newcomer(db):
     from statements.signatory_lists import add_signatories, entries_from_text
 
     public = factories.organization(name="Peace Alliance International", slug="pai")
-    Signature.objects.create(statement=factories.statement(slug="out"), organization=public)
+    factories.signature(statement=factories.statement(slug="out"), organization=public)
     draft = factories.statement(status=Statement.Status.DRAFT, slug="coming", title="Coming soon")
     entries = entries_from_text(f"{BLORP} (BPA)", role="signatory", joined_on=draft.issued_on)
     [newcomer] = add_signatories(draft, entries, [None], reason="Pasted").created
@@ -590,8 +591,7 @@ def test_nothing_of_a_draft_only_record_shows_publicly_after_a_merge(client, pas
 def test_a_draft_only_records_names_go_public_once_the_draft_is_published(client, pasted_newcomer):
     public, newcomer, draft = pasted_newcomer
     merge_organizations(keep=public, other=newcomer)
-    draft.status = Statement.Status.PUBLISHED
-    draft.save()
+    publish(statement=draft)
 
     surfaces = public_surfaces(client)
     assert f"{BLORP} (BPA)" in surfaces["page"]
@@ -615,17 +615,16 @@ def test_a_draft_only_record_cannot_be_kept_over_a_public_one(pasted_newcomer):
 def test_a_name_printed_on_a_shared_draft_is_withheld_until_it_is_published(client, cmep):
     draft = factories.statement(status=Statement.Status.DRAFT, slug="shared-draft")
     other = factories.organization(name="Churches ME Peace Office", slug="cmep-office")
-    Signature.objects.create(statement=factories.statement(), organization=other)
-    Signature.objects.create(statement=draft, organization=cmep)
-    Signature.objects.create(statement=draft, organization=other, name_as_printed="CMEP Office DC")
+    factories.signature(statement=factories.statement(), organization=other)
+    factories.signature(statement=draft, organization=cmep)
+    factories.signature(statement=draft, organization=other, name_as_printed="CMEP Office DC")
 
     merge_organizations(keep=cmep, other=other)
 
     page = "/organizations/churches-for-middle-east-peace/"
     assert "Churches ME Peace Office" in client.get(page).content.decode()  # a public name
     assert "CMEP Office DC" not in client.get(page).content.decode()
-    draft.status = Statement.Status.PUBLISHED
-    draft.save()
+    publish(statement=draft)
     assert "CMEP Office DC" in client.get(page).content.decode()
 
 
@@ -678,7 +677,7 @@ def secret_with_old_addresses(seeded):
     """
     draft = factories.statement(status=Statement.Status.DRAFT, slug="d1", title="Coming")
     secret = factories.organization(name="Secret Coalition", slug="secret-coalition")
-    Signature.objects.create(statement=draft, organization=secret)
+    factories.signature(statement=draft, organization=secret)
     duplicate = factories.organization(name="Secret Coalition Intl", slug="secret-coalition-intl")
     merge_organizations(keep=secret, other=duplicate)
     FormerSlug.objects.create(organization=secret, slug="secret-coalition-old")
@@ -702,8 +701,7 @@ def test_old_addresses_of_a_draft_only_record_redirect_only_once_the_draft_is_ou
     assert {(f.organization.slug, f.withheld_until_id) for f in moved} == {("dawn", draft.pk)}
     assert "2 old address(es) known only from drafts do not redirect" in report.summary()
 
-    draft.status = Statement.Status.PUBLISHED
-    draft.save()
+    publish(statement=draft)
     for slug in old:
         assert old_addresses(client, slug) == REDIRECTED_TO_DAWN, slug
     assert old_addresses(client, "secret-coalition") == NOT_FOUND  # never was public
@@ -734,8 +732,7 @@ def test_withheld_old_addresses_stay_withheld_after_a_backup_round_trip(
     assert second.read_bytes() == first.read_bytes()
     assert not import_paths([first]).changed
 
-    draft.status = Statement.Status.PUBLISHED
-    draft.save()
+    publish(statement=draft)
     assert old_addresses(client, "secret-coalition-intl") == REDIRECTED_TO_DAWN
 
 
@@ -799,8 +796,7 @@ def test_a_record_known_only_from_a_drafts_quote_or_contact_is_not_published_by_
         dawn.other_names.filter(name__in=names).values_list("withheld_until", flat=True)
     ) == {draft.pk}
 
-    draft.status = Statement.Status.PUBLISHED
-    draft.save()
+    publish(statement=draft)
     page = client.get("/organizations/dawn/").content.decode()
     assert all(name in page for name in names)
 

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from organizations.models import Organization
 from statements.models import Signature, Statement
+from statements.publishing import retract
 
 from . import factories
 
@@ -105,9 +106,7 @@ def test_counts_on_pages_leave_drafts_out(client, draft):
 
 
 def test_a_retracted_statement_keeps_its_page_with_a_notice(client, draft):
-    draft.status = Statement.Status.RETRACTED
-    draft.retraction_note = "Withdrawn by its sponsors."
-    draft.save()
+    retract(statement=draft, note="Withdrawn by its sponsors.")
     html = text(client, "/statements/secret-draft/")
     assert "This statement was retracted." in html and "Withdrawn by its sponsors." in html
 
@@ -160,7 +159,7 @@ def test_organisation_page_queries_do_not_grow_with_positions(client, db):
     for org, n in ((few, 1), (many, 60)):
         for _ in range(n):
             statement = factories.statement(signatories=3)
-            Signature.objects.create(statement=statement, organization=org, position=9)
+            factories.signature(statement=statement, organization=org, position=9)
     assert count_queries(client, f"/organizations/{many.slug}/") == count_queries(
         client, f"/organizations/{few.slug}/"
     )
@@ -258,7 +257,7 @@ def test_search_and_topic_page_queries_do_not_grow(client, db, url):
         while Statement.objects.count() < n:
             statement = factories.statement(signatories=2, title="ANCA statement")
             statement.topics.add(topic)
-            Signature.objects.create(statement=statement, organization=org, position=3)
+            factories.signature(statement=statement, organization=org, position=3)
         counted = count_queries(client, url)
         if n == 1:
             few = counted

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from organizations.models import Organization
 from statements import partial_dates
-from statements.models import Signature, Statement
+from statements.models import Statement
 
 from . import factories
 
@@ -25,7 +25,7 @@ def test_public_statements_are_the_published_and_the_retracted():
 def test_organisation_statement_counts_leave_out_drafts():
     org = factories.organization()
     for status in ("published", "retracted", "draft", "draft"):
-        Signature.objects.create(statement=factories.statement(status=status), organization=org)
+        factories.signature(statement=factories.statement(status=status), organization=org)
     assert Organization.objects.with_public_statement_count().get(pk=org.pk).statement_count == 2
 
 

@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.throttling import AnonRateThrottle
 
 from organizations.models import Organization
-from statements.models import DataVersion, Signature, Statement
+from statements.models import DataVersion, Statement
+from statements.publishing import unpublish
 
 from . import factories
 
@@ -96,7 +97,7 @@ def test_every_change_is_seen_at_once_however_it_was_made(client):
 def test_an_unpublished_statement_is_gone_from_every_kept_answer(client):
     lone = factories.statement(title="Soon a draft again", slug="soon-a-draft")
     insider = factories.organization(name="Known Only From It", slug="known-only-from-it")
-    Signature.objects.create(statement=lone, organization=insider)
+    factories.signature(statement=lone, organization=insider)
     urls = [
         "/statements/soon-a-draft/",
         "/organizations/known-only-from-it/",
@@ -106,8 +107,7 @@ def test_an_unpublished_statement_is_gone_from_every_kept_answer(client):
     for url in urls:
         assert fetch(client, url).status_code == 200, url
     assert "soon-a-draft" in fetch(client, "/api/v1/statements/").content.decode()
-    lone.status = Statement.Status.DRAFT
-    lone.save()
+    unpublish(statement=lone)
     for url in urls:
         assert fetch(client, url).status_code == 404, url
     for url in ("/api/v1/statements/", "/statements/", "/"):
