@@ -467,11 +467,14 @@ class Cosigning(models.Model):
     shared_count = models.PositiveIntegerField()
 
     class Meta:
+        # No index on the count: a publish or unpublish changes the count of every pair of
+        # the statement's signers (tens of thousands of rows for a 500-signatory statement),
+        # and without one PostgreSQL rewrites each row in place on its page (a HOT update)
+        # instead of adding an index entry for it. An organisation's rows are read by the
+        # pair's index, side by side on disk (statements.derived.rebuild writes them so),
+        # and sorted by count.
         constraints = [
             models.UniqueConstraint(fields=["organization", "other"], name="cosigning_pair"),
-        ]
-        indexes = [
-            models.Index(fields=["organization", "-shared_count"], name="cosigning_most_shared"),
         ]
 
     def __str__(self):
