@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class StatementsConfig(AppConfig):
@@ -7,3 +8,8 @@ class StatementsConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401 - connects the receivers
+        from .changes import drop_sqlite_triggers, install_sqlite_triggers
+
+        # Schema upkeep, not domain logic: see statements.changes.
+        pre_migrate.connect(drop_sqlite_triggers, sender=self)
+        post_migrate.connect(install_sqlite_triggers, sender=self)

@@ -11,10 +11,10 @@ that ids follow the order of commits and "everything after id N" misses nothing.
 
 SQLite (development): row triggers, deduplicated within one statement by its time (SQLite's
 'now' is fixed for a statement). SQLite drops a table's triggers when a migration rebuilds the
-table: a later migration that rebuilds one of TABLES must end with
-`migrations.RunPython(change_log.reinstall_sqlite_triggers, migrations.RunPython.noop)`
-(change_log = importlib.import_module("statements.migrations.0010_change_log")), which puts
-every table's change-log triggers back as the models stand at that migration.
+table, and refuses to rebuild a table other tables' triggers refer to: so every `migrate` drops
+these triggers first and puts them back at its end as the models then stand
+(statements.changes.drop_sqlite_triggers / install_sqlite_triggers, connected in
+statements.apps). A migration that rebuilds a table needs nothing for them.
 
 What counts as public is written once below (the *_PUBLIC templates); `{r}` is the row.
 """
@@ -315,7 +315,8 @@ def _sqlite_trigger(table, op, columns):
     )
 
 
-def install_sqlite_triggers(apps, schema_editor, tables=TABLES):
+def install_sqlite_triggers(apps, execute, tables=TABLES):
+    """(Re)create the triggers of `tables` for their columns as `apps` has them."""
     by_table = {
         model._meta.db_table: model
         for model in apps.get_models(include_auto_created=True)
@@ -324,24 +325,18 @@ def install_sqlite_triggers(apps, schema_editor, tables=TABLES):
     for table in tables:
         columns = [field.column for field in by_table[table]._meta.local_concrete_fields]
         for op in ("INSERT", "UPDATE", "DELETE"):
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS tracker_changes_{op.lower()}_{table}")
+            execute(f"DROP TRIGGER IF EXISTS tracker_changes_{op.lower()}_{table}")
             trigger = _sqlite_trigger(table, op, columns)
             if trigger:
-                schema_editor.execute(trigger)
-
-
-def reinstall_sqlite_triggers(apps, schema_editor):
-    """Put back the change-log triggers SQLite dropped with a rebuilt table (see above)."""
-    if schema_editor.connection.vendor == "sqlite":
-        install_sqlite_triggers(apps, schema_editor)
+                execute(trigger)
 
 
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         install_postgresql_triggers(schema_editor)
         schema_editor.execute(PG_NUMBERING)
-    elif schema_editor.connection.vendor == "sqlite":
-        install_sqlite_triggers(apps, schema_editor)
+    # SQLite: installed after the whole `migrate` run (see above), so that later migrations
+    # of the same run may rebuild tables.
 
 
 def backward(apps, schema_editor):
