@@ -10,6 +10,7 @@ table's trigger refers to.
 
 import importlib
 
+from django.apps import apps as global_apps
 from django.db import connection, connections
 from django.utils import timezone
 
@@ -68,7 +69,7 @@ def drop_sqlite_triggers(*, using: str, **kwargs) -> None:
             cursor.execute(f'DROP TRIGGER "{name}"')
 
 
-def install_sqlite_triggers(*, using: str, apps, **kwargs) -> None:
+def install_sqlite_triggers(*, using: str, apps=global_apps, **kwargs) -> None:
     """After `migrate` (post_migrate): SQLite's change-log triggers, for the tables as they are."""
     db = connections[using]
     if db.vendor != "sqlite":

@@ -9,8 +9,11 @@ per statement, not one per signature. When the transaction commits, a deferred t
 its rows afresh under the data version's row lock (which every committing writer takes), so
 that ids follow the order of commits and "everything after id N" misses nothing.
 
-SQLite (development): row triggers, deduplicated within one statement by its time (SQLite's
-'now' is fixed for a statement). SQLite drops a table's triggers when a migration rebuilds the
+SQLite (development): row triggers. SQLite has no transaction number, but its 'now' is fixed
+for the length of a statement: a "changed" row logged again by the same statement (its time,
+to the millisecond, standing for the transaction) replaces the first with a new id, so that
+one UPDATE of many rows logs each address once, and a change is never hidden behind an id a
+reader has already read. SQLite drops a table's triggers when a migration rebuilds the
 table, and refuses to rebuild a table other tables' triggers refer to: so every `migrate` drops
 these triggers first and puts them back at its end as the models then stand
 (statements.changes.drop_sqlite_triggers / install_sqlite_triggers, connected in
@@ -279,7 +282,7 @@ def install_postgresql_triggers(schema_editor, tables=TABLES):
 # --- SQLite -------------------------------------------------------------------------------
 
 SQLITE_INSERT = """
-INSERT OR IGNORE INTO statements_change (changed_at, kind, object_id, slug, action, transaction_key)
+INSERT OR REPLACE INTO statements_change (changed_at, kind, object_id, slug, action, transaction_key)
 SELECT DISTINCT strftime('%Y-%m-%d %H:%M:%f', 'now'), kind, object_id, slug, action,
     CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
 FROM (SELECT NULL AS kind, NULL AS object_id, NULL AS slug, NULL AS action WHERE 0
