@@ -606,7 +606,6 @@ class Change(models.Model):
         ]
         indexes = [
             models.Index(fields=["kind", "object_id", "id"], name="statements_change_object"),
-            models.Index(fields=["transaction_key"], name="statements_change_transaction"),
         ]
 
     def __str__(self):

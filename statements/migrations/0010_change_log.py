@@ -249,16 +249,18 @@ CREATE TRIGGER tracker_changes_delete AFTER DELETE ON {table}
 # holds the data version's row (the same lock the data-version trigger takes, so the two
 # cannot deadlock), so that a later commit always has later ids. Any insert into the log marks
 # its transaction (one row in tracker_change_commits, whose deferred trigger then fires once
-# at commit, however many rows the log gained).
+# at commit, however many rows the log gained), with the first id it was given: its rows are
+# found from there along the primary key.
 PG_NUMBERING = """
-CREATE TABLE tracker_change_commits (transaction_key bigint PRIMARY KEY);
+CREATE TABLE tracker_change_commits (transaction_key bigint PRIMARY KEY, first_id bigint);
 
 CREATE FUNCTION tracker_changes_logged() RETURNS trigger AS $$
 BEGIN
     IF current_setting('tracker.changes_logged', true) IS DISTINCT FROM 'y'
             AND EXISTS (SELECT 1 FROM new_rows) THEN
         PERFORM set_config('tracker.changes_logged', 'y', true);
-        INSERT INTO tracker_change_commits VALUES (txid_current()) ON CONFLICT DO NOTHING;
+        INSERT INTO tracker_change_commits SELECT txid_current(), min(id) FROM new_rows
+        ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
 END
@@ -276,7 +278,7 @@ BEGIN
         SELECT old_id, nextval(pg_get_serial_sequence('statements_change', 'id')) AS new_id
         FROM (
             SELECT id AS old_id FROM statements_change
-            WHERE transaction_key = NEW.transaction_key ORDER BY id
+            WHERE id >= NEW.first_id AND transaction_key = NEW.transaction_key ORDER BY id
         ) AS mine
     ) AS r
     WHERE c.id = r.old_id;
@@ -427,7 +429,6 @@ class Migration(migrations.Migration):
                 "ordering": ["id"],
                 "indexes": [
                     models.Index(fields=["kind", "object_id", "id"], name="statements_change_object"),
-                    models.Index(fields=["transaction_key"], name="statements_change_transaction"),
                 ],
                 "constraints": [
                     models.UniqueConstraint(
