@@ -563,8 +563,9 @@ class Change(models.Model):
     that both addresses are expired. A statement's change is not logged again for every
     organisation and topic page that lists it: readers of lists must treat it as theirs.
 
-    Within one transaction an address is logged "changed" once, however many rows of it
-    were written: one UPDATE of 16,000 signatures logs each of their statements once. `id`
+    Within one transaction (on SQLite, one statement) an address is logged "changed" once,
+    however many rows of it were written: one UPDATE of 16,000 signatures logs each of their
+    statements once. `id`
     orders the log as the transactions committed (on PostgreSQL the rows are numbered when
     their transaction commits), so "everything after id N" never misses a change committed
     later with a smaller number.

@@ -283,6 +283,9 @@ BEGIN
     ) AS r
     WHERE c.id = r.old_id;
     DELETE FROM tracker_change_commits WHERE transaction_key = NEW.transaction_key;
+    -- Should the transaction log more after this (SET CONSTRAINTS ALL IMMEDIATE fires
+    -- deferred triggers early), those rows are marked and numbered in their turn.
+    PERFORM set_config('tracker.changes_logged', '', true);
     RETURN NULL;
 END
 $$ LANGUAGE plpgsql SET jit = off;
