@@ -565,10 +565,10 @@ class Change(models.Model):
 
     Within one transaction (on SQLite, one statement) an address is logged "changed" once,
     however many rows of it were written: one UPDATE of 16,000 signatures logs each of their
-    statements once. `id`
-    orders the log as the transactions committed (on PostgreSQL the rows are numbered when
-    their transaction commits), so "everything after id N" never misses a change committed
-    later with a smaller number.
+    statements once. `id` orders the log as the transactions committed (on PostgreSQL a
+    transaction's rows are numbered again when it commits if another committed rows with
+    later ids meanwhile), so "everything after id N" never misses a change committed later
+    with a smaller number.
     """
 
     class Kind(models.TextChoices):

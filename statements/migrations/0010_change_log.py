@@ -6,8 +6,9 @@ PostgreSQL: statement-level triggers read the rows a statement wrote from its tr
 tables and log each public address they touch once (INSERT ... SELECT DISTINCT, and a unique
 index on the transaction for "changed"), so one UPDATE of 16,000 signatures writes one row
 per statement, not one per signature. When the transaction commits, a deferred trigger numbers
-its rows afresh under the data version's row lock (which every committing writer takes), so
-that ids follow the order of commits and "everything after id N" misses nothing.
+its rows afresh under the data version's row lock (which every committing writer takes) if
+another transaction committed rows with later ids meanwhile, so that ids follow the order of
+commits and "everything after id N" misses nothing.
 
 SQLite (development): row triggers. SQLite has no transaction number, but its 'now' is fixed
 for the length of a statement: a "changed" row logged again by the same statement (its time,
@@ -245,9 +246,11 @@ CREATE TRIGGER tracker_changes_delete AFTER DELETE ON {table}
     FOR EACH STATEMENT EXECUTE FUNCTION tracker_changes_{table}();
 """
 
-# At commit: the transaction's rows get fresh ids, in the order they were written, while it
-# holds the data version's row (the same lock the data-version trigger takes, so the two
-# cannot deadlock), so that a later commit always has later ids. Any insert into the log marks
+# At commit, while the transaction holds the data version's row (the same lock the
+# data-version trigger takes, so the two cannot deadlock, and which every committing writer
+# takes in turn): if another transaction has committed rows with ids after this one's first,
+# this one's rows get fresh ids, in the order they were written, so that a later commit always
+# has later ids. Any insert into the log marks
 # its transaction (one row in tracker_change_commits, whose deferred trigger then fires once
 # at commit, however many rows the log gained), with the first id it was given: its rows are
 # found from there along the primary key.
@@ -273,15 +276,22 @@ CREATE FUNCTION tracker_changes_number() RETURNS trigger AS $$
 BEGIN
     INSERT INTO statements_dataversion (id, version) VALUES (1, 0)
     ON CONFLICT (id) DO UPDATE SET version = statements_dataversion.version;
-    UPDATE statements_change c SET id = r.new_id, changed_at = clock_timestamp()
-    FROM (
-        SELECT old_id, nextval(pg_get_serial_sequence('statements_change', 'id')) AS new_id
+    -- Only if another transaction committed rows numbered after this one's first (the
+    -- usual case, one writer at a time, needs nothing).
+    IF EXISTS (
+        SELECT 1 FROM statements_change
+        WHERE id > NEW.first_id AND transaction_key <> NEW.transaction_key
+    ) THEN
+        UPDATE statements_change c SET id = r.new_id
         FROM (
-            SELECT id AS old_id FROM statements_change
-            WHERE id >= NEW.first_id AND transaction_key = NEW.transaction_key ORDER BY id
-        ) AS mine
-    ) AS r
-    WHERE c.id = r.old_id;
+            SELECT old_id, nextval(pg_get_serial_sequence('statements_change', 'id')) AS new_id
+            FROM (
+                SELECT id AS old_id FROM statements_change
+                WHERE id >= NEW.first_id AND transaction_key = NEW.transaction_key ORDER BY id
+            ) AS mine
+        ) AS r
+        WHERE c.id = r.old_id;
+    END IF;
     DELETE FROM tracker_change_commits WHERE transaction_key = NEW.transaction_key;
     -- Should the transaction log more after this (SET CONSTRAINTS ALL IMMEDIATE fires
     -- deferred triggers early), those rows are marked and numbered in their turn.
