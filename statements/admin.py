@@ -14,9 +14,10 @@ from tracker.admin_tools import (
     valid_key,
 )
 
-from . import partial_dates
+from . import partial_dates, withholding
 from .admin_signatories import signatories_view
-from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
+from .merging_admin import MergingOrganizationAdmin
+from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic, Withholding
 
 PART_HISTORY_LIMIT = 200  # entries for the statement's parts on its history page
 
@@ -344,3 +345,30 @@ class QuoteAdmin(StatementPartAdmin):
     list_select_related = ["organization", "statement"]
     search_fields = ["speaker", "text", "statement__title"]
     autocomplete_fields = ["statement", "organization", "source"]
+
+
+# Merging moves signatures: the organisation admin with the merge page and its action.
+admin.site.unregister(Organization)
+admin.site.register(Organization, MergingOrganizationAdmin)
+
+
+@admin.register(Withholding)
+class WithholdingAdmin(ModelAdmin):
+    """
+    Names and old addresses known only from a draft. Deleting one releases it: the name or
+    address becomes public before the draft is published.
+    """
+
+    list_display = ["__str__", "statement", "other_name", "former_slug"]
+    list_select_related = ["statement", "other_name", "former_slug"]
+    search_fields = ["other_name__name", "former_slug__slug", "statement__title"]
+    readonly_fields = ["statement", "other_name", "former_slug"]
+
+    def has_add_permission(self, request):
+        return False  # a merge or an import makes them
+
+    def delete_model(self, request, obj):
+        withholding.release(withholdings=[obj])
+
+    def delete_queryset(self, request, queryset):
+        withholding.release(withholdings=queryset)

@@ -13,7 +13,7 @@ from django.dispatch import receiver
 
 from organizations.models import Organization
 
-from . import cosigning
+from . import cosigning, withholding
 from .models import Signature, Statement
 
 
@@ -87,6 +87,7 @@ def _statement_saved(sender, instance, created, **kwargs):
     )
     if was_public != instance.is_public:
         _refresh(instance.signatures.values_list("organization_id", flat=True))
+        withholding.refresh_withheld(statement_ids=[instance.pk])
 
 
 request_started.connect(cosigning.forget_deletions, dispatch_uid="cosigning_forget_deletions")

@@ -9,9 +9,9 @@ from collections import defaultdict
 
 import pytest
 
-from organizations.merge import merge_organizations
 from organizations.models import Cosigning, Organization
 from statements import cosigning
+from statements.merging import merge_organizations
 from statements.models import Signature, Statement
 
 from . import factories

@@ -9,8 +9,8 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
-from organizations.merge import merge_organizations
 from organizations.models import Organization, OtherName
+from statements.merging import merge_organizations
 from statements.models import CoverageLink, ImportedRecord, Signature, Statement, Topic
 from statements.services import import_paths
 

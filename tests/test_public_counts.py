@@ -2,8 +2,8 @@
 
 import pytest
 
-from organizations.merge import merge_organizations
 from organizations.models import Organization
+from statements.merging import merge_organizations
 from statements.models import Signature, Statement
 
 from . import factories
