@@ -7,11 +7,12 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 
+from statements.cosigning import cosigner_rows
 from statements.models import Signature, Statement
 from tracker.api import FORMAT_PARAMETER, ReadOnlyViewSet, slug_example
 
 from .filters import OrganizationFilter, PositionsFilter
-from .models import Organization, OtherName, cosigner_rows
+from .models import Organization, OtherName
 from .serializers import (
     CosignerSerializer,
     OrganizationDetailSerializer,

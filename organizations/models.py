@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.db.models import F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -72,34 +72,9 @@ class OrganizationQuerySet(models.QuerySet):
         """Annotate `statement_count`: public statements this organisation signed."""
         return self.annotate(statement_count=F("public_statement_count"))
 
-    def refresh_public_counts(self):
-        """
-        Recount the public statements of these organisations: one UPDATE, whatever their
-        number. Signals call it whenever a signature or a statement's status changes.
-        """
-        from statements.models import Signature, Statement
 
-        # One signature per organisation per statement: counting signatures counts statements.
-        signed = (
-            Signature.objects.filter(
-                Statement.public_filter("statement__"), organization=OuterRef("pk")
-            )
-            .order_by()
-            .values("organization")
-            .annotate(n=models.Count("pk"))
-            .values("n")
-        )
-        with transaction.atomic(savepoint=False):
-            # Lock the rows first, in one order, then count in a statement of its own: on
-            # PostgreSQL it then sees what a transaction it waited for committed (an UPDATE
-            # that waits for a lock keeps its subquery's older snapshot).
-            ids = list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
-            return self.model.objects.filter(pk__in=ids).update(
-                public_statement_count=Coalesce(Subquery(signed), 0)
-            )
-
-
-# Kept by the product as signatures change, never written back from an instance.
+# Kept by statements.derived as signatures and statements change, never written back from an
+# instance.
 DERIVED_FIELDS = ("public_statement_count", "cosigners_kept")
 
 
@@ -145,7 +120,7 @@ class Organization(CheckedText, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Kept by OrganizationQuerySet.refresh_public_counts (statements/signals.py), never by
+    # Kept by statements.derived (the services that publish, sign and merge call it), never by
     # saving an organisation: public() and the statement counts read it, so that lists
     # cost the same however many signatures there are.
     public_statement_count = models.PositiveIntegerField(default=0, editable=False, db_index=True)
@@ -455,14 +430,16 @@ class FormerSlug(models.Model):
 class Cosigning(models.Model):
     """
     Derived data: how often an organisation signed the same public statement as another,
-    kept by statements.cosigning whenever a signature or a public statement changes, so that
+    kept by statements.derived whenever a signature or a public statement changes, so that
     its co-signers are one index range, most shared first, instead of an aggregate over
-    every signature of every statement it signed.
+    every signature of every statement it signed. The first and last dates a pair shared
+    are read for the page shown (statements.cosigning), not kept: re-dating or taking away
+    a statement then changes only the counts of its own pairs.
 
     Only organisations with many signatures need it (`cosigners_kept`, from
     settings.COSIGNERS_KEPT_FROM public statements): for the others the aggregate is small,
     and a row for every pair would make the table some forty times the signatures'.
-    `manage.py recount_public_statements` rebuilds it from the signatures.
+    `manage.py rebuild_derived` rebuilds it from the signatures.
     """
 
     # No foreign key constraints in the database: the table is derived (rebuilt at will), and
@@ -479,8 +456,6 @@ class Cosigning(models.Model):
         Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
     shared_count = models.PositiveIntegerField()
-    first_shared_on = models.DateField()
-    last_shared_on = models.DateField()
 
     class Meta:
         constraints = [
@@ -492,39 +467,3 @@ class Cosigning(models.Model):
 
     def __str__(self):
         return f"{self.organization_id} with {self.other_id}: {self.shared_count}"
-
-
-def cosigner_rows(organization, positions=None):
-    """
-    The organisations that signed public statements with `organization`, most shared
-    first, as rows of organization_id, slug, name, shared_count, first_shared_on and
-    last_shared_on. `positions` (its public signatures, filtered) limits the statements
-    counted; without it, an organisation whose co-signers are kept is read from the
-    co-signing table, any other aggregated from the signatures.
-    """
-    from statements.models import Signature, Statement
-
-    if positions is None and organization.cosigners_kept:
-        return (
-            Cosigning.objects.filter(organization=organization)
-            .order_by("-shared_count", "other__name", "other_id")
-            .values("shared_count", "first_shared_on", "last_shared_on")
-            .annotate(organization_id=F("other_id"), slug=F("other__slug"), name=F("other__name"))
-        )
-    if positions is None:
-        positions = Signature.objects.filter(
-            Statement.public_filter("statement__"), organization=organization
-        )
-    return (
-        Signature.objects.filter(statement_id__in=positions.values("statement_id"))
-        .exclude(organization=organization)
-        .values("organization_id")
-        .annotate(
-            slug=models.Min("organization__slug"),
-            name=models.Min("organization__name"),
-            shared_count=models.Count("statement_id", distinct=True),
-            first_shared_on=models.Min("statement__issued_on"),
-            last_shared_on=models.Max("statement__issued_on"),
-        )
-        .order_by("-shared_count", "name", "organization_id")
-    )

@@ -8,10 +8,11 @@ from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from statements.cosigning import cosigner_rows
 from statements.models import Signature, Statement
 from statements.views import page_of
 
-from .models import FormerSlug, Organization, OtherName, cosigner_rows
+from .models import FormerSlug, Organization, OtherName
 from .search import search_organizations
 
 POSITIONS_SHOWN = 50

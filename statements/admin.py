@@ -1,9 +1,9 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import path
-from django.utils import timezone
 
 from organizations.models import Organization
 from tracker.admin_tools import (
@@ -14,10 +14,12 @@ from tracker.admin_tools import (
     valid_key,
 )
 
-from . import partial_dates, withholding
+from . import derived, partial_dates, withholding
 from .admin_signatories import signatories_view
+from .deleting import delete_statement
 from .merging_admin import MergingOrganizationAdmin
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic, Withholding
+from .publishing import save_statement
 
 PART_HISTORY_LIMIT = 200  # entries for the statement's parts on its history page
 
@@ -218,11 +220,63 @@ class StatementAdmin(ModelAdmin):
         return signatories_view(self, request, object_id)
 
     def save_model(self, request, obj, form, change):
-        # Publishing records when: the first time a statement becomes public, unless staff
-        # gave the time themselves. Retracting keeps it; editing a public one does not set it.
-        if obj.is_public and obj.published_at is None and "status" in form.changed_data:
-            obj.published_at = timezone.now().replace(microsecond=0)  # as the form shows it
-        super().save_model(request, obj, form, change)
+        # A new statement is saved here, so that its signatures have it to refer to; an
+        # existing one in save_related, once everything its save touches is locked.
+        if not change:
+            save_statement(statement=obj, form_changed=form.changed_data)
+
+    def save_related(self, request, form, formsets, change):
+        """
+        The statement's own fields (publishing, unpublishing or re-dating it), its topics
+        and its inline rows, in one transaction that first locks the statement and every
+        organisation the save touches: those signing it now and those the form adds.
+        """
+        statement = form.instance
+        named = {
+            row.cleaned_data["organization"].pk
+            for formset in formsets
+            if formset.model is Signature
+            for row in formset.forms
+            if getattr(row, "cleaned_data", None) and row.cleaned_data.get("organization")
+        }
+        signers = Signature.objects.filter(statement=statement).values_list(
+            "organization_id", flat=True
+        )
+        with transaction.atomic():
+            derived.lock_for_write(statement_ids=[statement.pk])
+            before = set(signers)
+            derived.lock_for_write(organization_ids=before | named)
+            if change:
+                save_statement(statement=statement, form_changed=form.changed_data)
+            super().save_related(request, form, formsets, change)
+            after = set(signers)
+            derived.signatures_removed(statement_id=statement.pk, organization_ids=before - after)
+            derived.signatures_added(statement_id=statement.pk, organization_ids=after - before)
+
+    def delete_model(self, request, obj):
+        delete_statement(statement=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            statements = list(queryset.order_by("pk"))
+            ids = [statement.pk for statement in statements]
+            derived.lock_for_write(
+                statement_ids=ids,
+                organization_ids=Signature.objects.filter(statement_id__in=ids).values(
+                    "organization_id"
+                ),
+            )
+            for statement in statements:
+                delete_statement(statement=statement, user=request.user)
+
+    def after_restore(self, plan):
+        """A restored statement's signers count it again, with its pairs of co-signers."""
+        derived.refresh(
+            statement_ids=[row.pk for row in plan.rows if isinstance(row, Statement)],
+            organization_ids=[
+                row.organization_id for row in plan.rows if isinstance(row, Signature)
+            ],
+        )
 
     def history_view(self, request, object_id, extra_context=None):
         # The statement's own history, then its signatures', contacts', coverage's and
@@ -311,6 +365,46 @@ class SignatureAdmin(StatementPartAdmin):
     @admin.display(description="name as printed", ordering="name_as_printed")
     def printed_name(self, obj):
         return obj.printed_name
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            derived.lock_for_write(statement_ids=[obj.statement_id])
+            before = Signature.objects.filter(pk=obj.pk).values_list("organization_id", flat=True)
+            before = list(before) if change else []
+            derived.lock_for_write(organization_ids=[*before, obj.organization_id])
+            super().save_model(request, obj, form, change)
+            if before != [obj.organization_id]:
+                derived.signatures_removed(statement_id=obj.statement_id, organization_ids=before)
+                derived.signatures_added(
+                    statement_id=obj.statement_id, organization_ids=[obj.organization_id]
+                )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            derived.lock_for_write(
+                statement_ids=[obj.statement_id], organization_ids=[obj.organization_id]
+            )
+            super().delete_model(request, obj)
+            derived.signatures_removed(
+                statement_id=obj.statement_id, organization_ids=[obj.organization_id]
+            )
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            signatures = list(queryset.order_by("statement_id", "pk"))
+            derived.lock_for_write(
+                statement_ids=[signature.statement_id for signature in signatures],
+                organization_ids=[signature.organization_id for signature in signatures],
+            )
+            for signature in signatures:
+                self.delete_model(request, signature)
+
+    def after_restore(self, plan):
+        derived.refresh(
+            organization_ids=[
+                row.organization_id for row in plan.rows if isinstance(row, Signature)
+            ]
+        )
 
 
 @admin.register(MediaContact)

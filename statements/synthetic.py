@@ -19,7 +19,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from organizations.models import Cosigning, Organization, name_key
-from statements import cosigning
+from statements import derived
 from statements.models import Signature, Statement, Topic
 
 PREFIX = "synthetic-"
@@ -155,7 +155,7 @@ def delete():
     # Real organisations may have co-signed synthetic statements only if staff signed them
     # up by hand; rebuild rather than guess.
     if Signature.objects.exists():
-        cosigning.rebuild()
+        derived.rebuild()
 
 
 def signatory_counts(sizes: Sizes, rng: random.Random) -> list[int]:
@@ -304,11 +304,10 @@ def generate(sizes: Sizes, seed: int = 1, log=print) -> dict[str, int]:
         # Statistics first: without them the planner counts a million rows once for each
         # of the 20,000 organisations below.
         _analyze(Organization, Statement, Signature, Statement.topics.through)
-        # COPY sends no signals: count the organisations' public statements, and who signed
-        # with whom, in one go.
-        Organization.objects.filter(slug__startswith=PREFIX).refresh_public_counts()
-        log("co-signing table")
-        cosigning.rebuild()
+        # COPY goes around the services: count the organisations' public statements, and
+        # who signed with whom, in one go.
+        log("counts and co-signing table")
+        derived.rebuild()
     _analyze(Cosigning)
     return {
         "organizations": sizes.organizations,

@@ -97,3 +97,9 @@ def withhold(*, row: OtherName | FormerSlug, statement: Statement | None, reason
     if row.withheld != withheld:
         type(row).objects.filter(pk=row.pk).update(withheld=withheld)
         row.withheld = withheld
+
+
+def rebuild_withheld() -> None:
+    """Every other name's and former slug's `withheld` recomputed (manage.py rebuild_derived)."""
+    for model, link in ((OtherName, "other_name"), (FormerSlug, "former_slug")):
+        model.objects.update(withheld=_withheld_now(link))

@@ -83,6 +83,50 @@ def _no_kept_answers(settings):
     settings.RESPONSE_CACHE = False
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """
+    On SQLite the test database is a file, not shared memory: threads that write at once
+    (tests/test_concurrency.py) then wait for each other's transactions, as they do in
+    production, instead of failing with "database table is locked".
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(
+            tmp_path_factory.mktemp("database") / "test.sqlite3"
+        )
+
+
+@pytest.fixture(autouse=True)
+def _derived_data_stays_right(request, monkeypatch):
+    """
+    After every test that wrote through a service (each takes derived.lock_for_write), what
+    is derived from the signatures must equal a fresh computation (statements.derived).
+    """
+    if request.node.get_closest_marker("django_db") is None and not (
+        {"db", "transactional_db"} & set(request.fixturenames)
+    ):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    request.getfixturevalue("settings")  # checked with the test's settings, before they go
+    from statements import derived
+
+    wrote = []
+    lock_for_write = derived.lock_for_write
+
+    def locking(**kwargs):
+        wrote.append(True)
+        return lock_for_write(**kwargs)
+
+    monkeypatch.setattr(derived, "lock_for_write", locking)
+    yield
+    if wrote:
+        assert derived.check() == []
+
+
 @pytest.fixture
 def api(db):
     from rest_framework.test import APIClient

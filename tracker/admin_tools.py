@@ -253,6 +253,10 @@ class ModelAdmin(SafeForeignKeysMixin, SimpleHistoryAdmin):
         except ObjectDoesNotExist:
             return f"Version of {self.opts.verbose_name} {shown_as(obj)}"
 
+    # Given the restore plan, in the restore's transaction: an app whose admin restores rows
+    # that other data is derived from brings that data up to date here.
+    after_restore = None
+
     def delete_model(self, request, obj):
         # Recorded so that a superuser can restore it whole (tracker/restore.py).
         delete_recorded(obj=obj, user=request.user)
@@ -295,7 +299,12 @@ class ModelAdmin(SafeForeignKeysMixin, SimpleHistoryAdmin):
         )
         if request.method == "POST":
             try:
-                plan = restore_deleted(model=self.model, object_id=object_id, user=request.user)
+                plan = restore_deleted(
+                    model=self.model,
+                    object_id=object_id,
+                    user=request.user,
+                    then=self.after_restore,
+                )
             except ValidationError as error:
                 self.message_user(request, " ".join(error.messages), level=messages.ERROR)
                 return HttpResponseRedirect(history_url)

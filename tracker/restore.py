@@ -15,6 +15,7 @@ nothing and says why. Restoring is a superuser's act, as deleting is (the admin 
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -298,10 +299,14 @@ def _check(plan: RestorePlan):
             )
 
 
-def restore_deleted(*, model, object_id, user=None) -> RestorePlan:
+def restore_deleted(
+    *, model, object_id, user=None, then: Callable[[RestorePlan], None] | None = None
+) -> RestorePlan:
     """
     Re-create the deleted `model` #`object_id` and everything deleted with it, as they were
-    when deleted, and re-attach what was detached from it; all or nothing.
+    when deleted, and re-attach what was detached from it; all or nothing. `then`, given
+    the plan, runs last in the same transaction: the app that owns data derived from the
+    rows restored brings it up to date there (this module knows nothing of it).
     """
     with transaction.atomic():
         plan = restore_plan(model=model, object_id=object_id)
@@ -331,6 +336,8 @@ def restore_deleted(*, model, object_id, user=None) -> RestorePlan:
         for row, m2m_name, ids in plan.relink:
             _mark_restored(row, user)
             getattr(row, m2m_name).add(*ids)
+        if then is not None:
+            then(plan)
     return plan
 
 

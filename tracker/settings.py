@@ -120,6 +120,13 @@ def env_database(name: str, default: str) -> dict:
         options.setdefault("keepalives_interval", 2)
         options.setdefault("keepalives_count", 3)
         options.setdefault("tcp_user_timeout", 10_000)
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        # SQLite runs one writing transaction at a time: each takes the write lock when it
+        # begins, so that a second writer waits for it (up to `timeout` seconds) instead of
+        # failing midway when a read lock cannot become a write lock.
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", 20)
     return config
 
 
