@@ -607,6 +607,80 @@ class DataVersion(models.Model):
         return f"data version {self.version}"
 
 
+class Change(models.Model):
+    """
+    The change log: one row for each public address a transaction changed — a statement's,
+    an organisation's or a topic's — saying how (created, changed, deleted, merged into
+    another, published, unpublished) and when. Database triggers on every public table write
+    it in the writing transaction itself (migration 0010_change_log), so the ORM, bulk writes
+    and raw SQL all log, and a rolled-back write logs nothing. Kept answers are expired from
+    it, and a change feed may be read from it (statements.changes.changes_since).
+
+    Only what the public can see is logged. A statement counts while published or retracted
+    (publishing logs "published", going back to draft "unpublished", retracting "changed");
+    an organisation while it has a public statement (public_statement_count > 0); a topic
+    while it is on a public statement. A part of a record is logged as a change of the
+    record(s) whose public pages show it: a signature as its statement's and its
+    organisation's, a media contact or quote as its statement's and its organisation's, a
+    coverage item as its statement's, a topic link as its statement's and its topic's, an
+    other name or former slug as its organisation's. Nothing is logged for drafts and their
+    parts, staff-only columns (notes, timestamps, search and name keys, derived flags),
+    media contacts that are not public, withheld other names and former slugs, or the
+    derived co-signing table. A change of slug logs the old slug as well as the new one, so
+    that both addresses are expired. A statement's change is not logged again for every
+    organisation and topic page that lists it: readers of lists must treat it as theirs.
+
+    Within one transaction an address is logged "changed" once, however many rows of it
+    were written: one UPDATE of 16,000 signatures logs each of their statements once. `id`
+    orders the log as the transactions committed (on PostgreSQL the rows are numbered when
+    their transaction commits), so "everything after id N" never misses a change committed
+    later with a smaller number.
+    """
+
+    class Kind(models.TextChoices):
+        STATEMENT = "statement", "Statement"
+        ORGANIZATION = "organization", "Organisation"
+        TOPIC = "topic", "Topic"
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        CHANGED = "changed", "Changed"
+        DELETED = "deleted", "Deleted"
+        MERGED = "merged", "Merged into another"
+        PUBLISHED = "published", "Published"
+        UNPUBLISHED = "unpublished", "Unpublished"
+
+    id = models.BigAutoField(primary_key=True)
+    changed_at = models.DateTimeField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Plain numbers, not foreign keys: the log outlives what it tells of.
+    object_id = models.BigIntegerField()
+    slug = models.CharField(max_length=200)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    into_id = models.BigIntegerField(null=True, blank=True)  # the organisation merged into
+    # The writing transaction (PostgreSQL: txid_current(); SQLite: the statement's time in
+    # milliseconds): what "once per transaction" is counted by.
+    transaction_key = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transaction_key", "kind", "object_id", "slug", "action"],
+                condition=Q(action="changed"),
+                name="statements_change_changed_once_per_transaction",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["kind", "object_id", "id"], name="statements_change_object"),
+            models.Index(fields=["transaction_key"], name="statements_change_transaction"),
+        ]
+
+    def __str__(self):
+        into = f" into {self.into_id}" if self.into_id else ""
+        return f"{self.kind} {self.slug} {self.action}{into}"
+
+
 class ImportedRecord(models.Model):
     """
     What the last import of a file took from it for one row: the file's values of the row, at

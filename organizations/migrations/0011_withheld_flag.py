@@ -1,8 +1,8 @@
 """
 Other names and former slugs known only from a draft say so themselves (`withheld`), so
 that public pages read one column and the organisations app need not know statements: the
-draft they wait for moves to statements.Withholding (statements 0010_withholding), and
-`withheld_until` goes after it (0011_remove_withheld_until). On SQLite adding the column
+draft they wait for moves to statements.Withholding (statements 0011_withholding), and
+`withheld_until` goes after it (0012_remove_withheld_until). On SQLite adding the column
 rebuilds the tables: their data-version triggers are put back.
 """
 
@@ -23,7 +23,7 @@ FORMER_SLUG_HELP = (
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("organizations", "0009_former_slug_withheld_until"),
+        ("organizations", "0010_cosigning_without_dates"),
     ]
 
     operations = [

@@ -42,8 +42,8 @@ def foreign_keys_from_withholdings(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organizations', '0010_withheld_flag'),
-        ('statements', '0009_document_accepted_types'),
+        ('organizations', '0011_withheld_flag'),
+        ('statements', '0010_change_log'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

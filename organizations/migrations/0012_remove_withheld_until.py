@@ -1,6 +1,6 @@
 """
 The draft an other name or former slug waits for is kept by statements.Withholding now
-(copied there by statements 0010_withholding): the foreign keys to statements go. On SQLite
+(copied there by statements 0011_withholding): the foreign keys to statements go. On SQLite
 dropping them rebuilds the tables: their data-version triggers are put back.
 """
 
@@ -13,8 +13,8 @@ triggers = importlib.import_module("organizations.migrations.0008_sqlite_data_ve
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("organizations", "0010_withheld_flag"),
-        ("statements", "0010_withholding"),
+        ("organizations", "0011_withheld_flag"),
+        ("statements", "0011_withholding"),
     ]
 
     operations = [
