@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from organizations.models import FormerSlug, Organization, OtherName
+from statements import publishing
 from statements.merging import merge_organizations
 from statements.models import (
     CoverageLink,
@@ -416,8 +417,7 @@ def test_names_withheld_until_a_draft_stay_hidden_after_a_backup_round_trip(db, 
     assert first.read_text(encoding="utf-8").count("withheld_until: secret-draft") == 3
 
     # Published in the new database, the draft makes its names public there too.
-    draft.status = Statement.Status.PUBLISHED
-    draft.save()
+    publishing.publish(statement=draft)
     for name in WITHHELD:
         assert _shown_publicly(client, name) == SHOWN, name
 
