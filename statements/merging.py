@@ -35,8 +35,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, models, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Least
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -259,12 +258,9 @@ class _Merge:
                 for signature in combined
             ]
             self.report.combined_on = [signature.statement.title for signature in combined]
-            mine = Signature.objects.filter(
-                organization=self.keep, statement_id__in=shared.values("statement_id")
-            )
-            combined_values = self.combined_values()
-            self.history.changed(mine, **combined_values)
-            mine.update(**combined_values)
+            changed = self.combine()
+            if changed:
+                self.history.written(Signature.objects.filter(pk__in=changed))
             self.history.delete(shared)
         moving = theirs  # what is left of them
         # Blank means "the organisation's name": keep the name the statement printed.
@@ -279,45 +275,44 @@ class _Merge:
         self.report.signatures_moved = moving.update(**moved_values)
         return printed_names
 
-    def combined_values(self) -> dict:
+    def combine(self) -> list[int]:
         """
-        The kept signature on a statement both signed, given the other's there (`theirs`):
+        The kept signatures on statements both signed, given the other's there (`theirs`):
         the earlier date joined, the other's withdrawal if only it had withdrawn (its date is
-        after both dates joined), the lead role and the lead's place if it was a lead sponsor.
+        after both dates joined), the lead role and the lead's place if it was a lead
+        sponsor. One UPDATE ... FROM ... RETURNING, which PostgreSQL and SQLite (3.35 and
+        later) both take; the right-hand sides read the row as it was before the update.
+        Only the signatures that change are written (on a hub most do not): returns their ids.
         """
-
-        def theirs(column: str):
-            return Subquery(
-                Signature.objects.filter(
-                    organization=self.other, statement_id=OuterRef("statement_id")
-                ).values(column)[:1]
+        connection = connections[Signature.objects.db]
+        postgresql = connection.vendor == "postgresql"
+        earlier = "LEAST" if postgresql else "MIN"
+        # SQLite's RETURNING names the updated table's columns alone, unqualified.
+        returned = "mine.id" if postgresql else "id"
+        withdrew = "mine.withdrawn_on IS NULL AND theirs.withdrawn_on IS NOT NULL"
+        leads = "theirs.role = %s AND mine.role <> %s"
+        table = connection.ops.quote_name(Signature._meta.db_table)
+        lead = Signature.Role.LEAD.value
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {table} AS mine SET
+                    joined_on = {earlier}(mine.joined_on, theirs.joined_on),
+                    withdrawn_on = CASE WHEN {withdrew} THEN theirs.withdrawn_on
+                                   ELSE mine.withdrawn_on END,
+                    withdrawal_reason = CASE WHEN {withdrew} THEN theirs.withdrawal_reason
+                                        ELSE mine.withdrawal_reason END,
+                    position = CASE WHEN {leads} THEN theirs.position ELSE mine.position END,
+                    role = CASE WHEN {leads} THEN theirs.role ELSE mine.role END
+                FROM {table} AS theirs
+                WHERE mine.organization_id = %s AND theirs.organization_id = %s
+                  AND theirs.statement_id = mine.statement_id
+                  AND (theirs.joined_on < mine.joined_on OR ({withdrew}) OR ({leads}))
+                RETURNING {returned}
+                """,
+                [lead, lead, lead, lead, self.keep.pk, self.other.pk, lead, lead],
             )
-
-        withdrawn = Q(withdrawn_on__isnull=True) & Exists(
-            Signature.objects.filter(
-                organization=self.other,
-                statement_id=OuterRef("statement_id"),
-                withdrawn_on__isnull=False,
-            )
-        )
-        becomes_lead = ~Q(role=Signature.Role.LEAD) & Exists(
-            Signature.objects.filter(
-                organization=self.other,
-                statement_id=OuterRef("statement_id"),
-                role=Signature.Role.LEAD,
-            )
-        )
-        return {
-            "joined_on": Least(F("joined_on"), theirs("joined_on")),
-            "withdrawn_on": Case(
-                When(withdrawn, then=theirs("withdrawn_on")), default=F("withdrawn_on")
-            ),
-            "withdrawal_reason": Case(
-                When(withdrawn, then=theirs("withdrawal_reason")), default=F("withdrawal_reason")
-            ),
-            "position": Case(When(becomes_lead, then=theirs("position")), default=F("position")),
-            "role": Case(When(becomes_lead, then=Value(Signature.Role.LEAD)), default=F("role")),
-        }
+            return [pk for (pk,) in cursor.fetchall()]
 
     def move_other_names(self):
         moving, dropping, withholding = [], [], []
@@ -461,6 +456,10 @@ class _History:
     def changed(self, rows: models.QuerySet, **values) -> None:
         """Before `rows.update(**values)`: entries showing the rows as they will be."""
         self._record(rows, "~", values)
+
+    def written(self, rows: models.QuerySet) -> None:
+        """After `rows` were changed: entries showing them as they are."""
+        self._record(rows, "~", {})
 
     def created(self, rows: models.QuerySet) -> None:
         self._record(rows, "+", {})
