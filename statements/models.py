@@ -630,11 +630,12 @@ class Change(models.Model):
     that both addresses are expired. A statement's change is not logged again for every
     organisation and topic page that lists it: readers of lists must treat it as theirs.
 
-    Within one transaction an address is logged "changed" once, however many rows of it
-    were written: one UPDATE of 16,000 signatures logs each of their statements once. `id`
-    orders the log as the transactions committed (on PostgreSQL the rows are numbered when
-    their transaction commits), so "everything after id N" never misses a change committed
-    later with a smaller number.
+    Within one transaction (on SQLite, one statement) an address is logged "changed" once,
+    however many rows of it were written: one UPDATE of 16,000 signatures logs each of their
+    statements once. `id` orders the log as the transactions committed (on PostgreSQL a
+    transaction's rows are numbered again when it commits if another committed rows with
+    later ids meanwhile), so "everything after id N" never misses a change committed later
+    with a smaller number.
     """
 
     class Kind(models.TextChoices):
@@ -673,7 +674,6 @@ class Change(models.Model):
         ]
         indexes = [
             models.Index(fields=["kind", "object_id", "id"], name="statements_change_object"),
-            models.Index(fields=["transaction_key"], name="statements_change_transaction"),
         ]
 
     def __str__(self):

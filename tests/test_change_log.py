@@ -4,7 +4,6 @@ made — save(), QuerySet.update(), bulk_create, raw SQL — in its own transact
 else logs.
 """
 
-import datetime
 import importlib
 import threading
 
@@ -22,7 +21,6 @@ from statements.models import (
     Quote,
     Signature,
     Statement,
-    Topic,
     Withholding,
 )
 
@@ -420,7 +418,9 @@ def test_every_public_table_has_change_log_triggers():
             found = {(table, name.split("_")[2]) for table, name in cursor.fetchall()}
     for table in tables:
         # A new topic cannot be public yet: it has no statement.
-        ops = ("update", "delete") if table == "statements_topic" else ("insert", "update", "delete")
+        ops = (
+            ("update", "delete") if table == "statements_topic" else ("insert", "update", "delete")
+        )
         for op in ops:
             assert (table, op) in found, (table, op)
     assert {model._meta.db_table for model in apps.get_models(include_auto_created=True)} >= set(
