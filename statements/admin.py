@@ -14,11 +14,11 @@ from tracker.admin_tools import (
     valid_key,
 )
 
-from . import derived, partial_dates, withholding
+from . import derived, partial_dates
 from .admin_signatories import signatories_view
 from .deleting import delete_statement
 from .merging_admin import MergingOrganizationAdmin
-from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic, Withholding
+from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
 from .publishing import save_statement
 
 PART_HISTORY_LIMIT = 200  # entries for the statement's parts on its history page
@@ -444,25 +444,3 @@ class QuoteAdmin(StatementPartAdmin):
 # Merging moves signatures: the organisation admin with the merge page and its action.
 admin.site.unregister(Organization)
 admin.site.register(Organization, MergingOrganizationAdmin)
-
-
-@admin.register(Withholding)
-class WithholdingAdmin(ModelAdmin):
-    """
-    Names and old addresses known only from a draft. Deleting one releases it: the name or
-    address becomes public before the draft is published.
-    """
-
-    list_display = ["__str__", "statement", "other_name", "former_slug"]
-    list_select_related = ["statement", "other_name", "former_slug"]
-    search_fields = ["other_name__name", "former_slug__slug", "statement__title"]
-    readonly_fields = ["statement", "other_name", "former_slug"]
-
-    def has_add_permission(self, request):
-        return False  # a merge or an import makes them
-
-    def delete_model(self, request, obj):
-        withholding.release(withholdings=[obj])
-
-    def delete_queryset(self, request, queryset):
-        withholding.release(withholdings=queryset)
