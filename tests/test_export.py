@@ -79,14 +79,14 @@ def _rich_data(seeded):
         notes=AWKWARD[11],
     )
     statement.topics.add(topic, Topic.objects.get(slug="gaza"))
-    Signature.objects.create(
+    factories.signature(
         statement=statement,
         organization=kept,
         role=Signature.Role.LEAD,
         position=1,
         name_as_printed=AWKWARD[1],
     )
-    Signature.objects.create(
+    factories.signature(
         statement=statement, organization=withdrawer, position=2,
         joined_on=datetime.date(2024, 3, 5), withdrawn_on=datetime.date(2024, 4, 1),
         withdrawal_reason=AWKWARD[2],
@@ -116,9 +116,9 @@ def _rich_data(seeded):
     draft = factories.statement(
         slug="a-draft", status=Statement.Status.DRAFT, title="A draft", signatories=1
     )
-    Signature.objects.create(statement=draft, organization=merged, position=2)
+    factories.signature(statement=draft, organization=merged, position=2)
     another = factories.statement(slug="another", title="Another", signatories=1)
-    Signature.objects.create(statement=another, organization=merged, position=2)
+    factories.signature(statement=another, organization=merged, position=2)
     retracted = factories.statement(slug="retracted", title="Retracted", signatories=1)
     retracted.status = Statement.Status.RETRACTED
     retracted.retraction_note = "Withdrawn by its sponsors."
@@ -362,12 +362,12 @@ def _draft_only_record_merged_into_a_public_one() -> Statement:
     """A public record "pai", and one known only from the draft "secret-draft" merged into it:
     its name, acronym and other name are withheld until the draft is published."""
     public = factories.organization(name="Peace Alliance International", slug="pai")
-    Signature.objects.create(statement=factories.statement(slug="out"), organization=public)
+    factories.signature(statement=factories.statement(slug="out"), organization=public)
     OtherName.objects.create(organization=public, name="PAI", kind=OtherName.Kind.ACRONYM)
     draft = factories.statement(status=Statement.Status.DRAFT, slug="secret-draft")
     newcomer = factories.organization(name=NEWCOMER, slug="blorptastic", acronym="BPA")
     OtherName.objects.create(organization=newcomer, name="Blorp Alliance")
-    Signature.objects.create(statement=draft, organization=newcomer)
+    factories.signature(statement=draft, organization=newcomer)
     merge_organizations(keep=public, other=newcomer)
     return draft
 
