@@ -266,20 +266,16 @@ class Organization(CheckedText, models.Model):
 
 
 class WithheldQuerySet(models.QuerySet):
-    """For the rows a merge may hold back (`withheld_until`): other names and former slugs."""
+    """For the rows a merge may hold back (`withheld`): other names and former slugs."""
 
     def public(self):
         """
-        The rows anyone may see: all but those known only from a draft (`withheld_until`),
-        which stay staff-only (names still match pasted lists) until that statement is
-        published. A former slug's organisation must be public as well for it to redirect:
-        see former_slug_redirect.
+        The rows anyone may see: all but those known only from a draft (`withheld`), which
+        stay staff-only (names still match pasted lists) until that statement is published.
+        A former slug's organisation must be public as well for it to redirect: see
+        former_slug_redirect.
         """
-        from statements.models import Statement
-
-        return self.filter(
-            Q(withheld_until__isnull=True) | Statement.public_filter("withheld_until__")
-        )
+        return self.filter(withheld=False)
 
 
 class OtherName(CheckedText, models.Model):
@@ -305,16 +301,14 @@ class OtherName(CheckedText, models.Model):
         help_text="Acronym (e.g. ANCA), a former name, or another spelling a source printed.",
     )
     # Set by a merge for the names of a record known only from drafts: public pages, the
-    # API and search would otherwise tell of an unpublished statement. Deleting the draft
-    # deletes the names it alone vouched for.
-    withheld_until = models.ForeignKey(
-        "statements.Statement",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="withheld_names",
-        help_text="The draft this name is known only from: it stays off public pages, the API "
-        "and search until that statement is published. Blank: public.",
+    # API and search would otherwise tell of an unpublished statement. Which draft it waits
+    # for is the statements app's to know (statements.Withholding), which keeps this in step
+    # as that draft is published or taken back.
+    withheld = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Known only from a draft: it stays off public pages, the API and search "
+        "until that statement is published.",
     )
 
     objects = WithheldQuerySet.as_manager()
@@ -401,16 +395,13 @@ class FormerSlug(models.Model):
         unique=True,
         help_text="An old address (slug) that now redirects to this organisation's pages.",
     )
-    # As OtherName.withheld_until: set by a merge for the old slugs of a record known only
-    # from drafts. They do not redirect until that statement is published.
-    withheld_until = models.ForeignKey(
-        "statements.Statement",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="withheld_slugs",
-        help_text="The draft this address is known only from: it does not redirect until that "
-        "statement is published. Blank: it redirects.",
+    # As OtherName.withheld: set by a merge for the old slugs of a record known only from
+    # drafts. They do not redirect until that statement is published.
+    withheld = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Known only from a draft: it does not redirect until that statement is "
+        "published.",
     )
 
     objects = WithheldQuerySet.as_manager()

@@ -20,6 +20,7 @@ from tracker.admin_tools import (
 from . import derived, partial_dates, signing
 from .admin_signatories import signatories_view
 from .deleting import delete_statement
+from .merging_admin import MergingOrganizationAdmin
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
 from .publishing import save_statement
 
@@ -461,3 +462,8 @@ class QuoteAdmin(StatementPartAdmin):
     list_select_related = ["organization", "statement"]
     search_fields = ["speaker", "text", "statement__title"]
     autocomplete_fields = ["statement", "organization", "source"]
+
+
+# Merging moves signatures: the organisation admin with the merge page and its action.
+admin.site.unregister(Organization)
+admin.site.register(Organization, MergingOrganizationAdmin)

@@ -4,6 +4,8 @@ recomputed set-based for what a write touched:
 
 - Organization.public_statement_count: how many public statements each organisation signed
   (Organization.objects.public() and every count shown read it);
+- OtherName.withheld and FormerSlug.withheld: whether the draft a name or an old address is
+  known only from (statements.Withholding) is still not public (statements/withholding.py);
 - organizations.Cosigning: for each organisation with many public statements
   (Organization.cosigners_kept, from settings.COSIGNERS_KEPT_FROM), how many public statements
   it signed with each other organisation. The first and last dates a pair shared are not
@@ -30,6 +32,7 @@ from django.db.models import QuerySet
 
 from organizations.models import Cosigning, Organization
 
+from . import withholding
 from .models import Signature, Statement
 
 COSIGNING = Cosigning._meta.db_table
@@ -279,6 +282,8 @@ def statement_visibility_changed(*, statement_id: int, was_public: bool, is_publ
     """
     if was_public == is_public:
         return
+    # Names and old addresses known only from it are withheld while it is not public.
+    withholding.refresh_withheld(statement_ids=[statement_id])
     signers = _signers(statement_id)
     if is_public:
         _add_pairs(statement_id, None)
@@ -390,7 +395,7 @@ def check() -> list[str]:
             f"{'missing' if kept is None else kept}, the signatures say "
             f"{'none' if fresh_count is None else fresh_count}."
         )
-    return problems
+    return problems + withholding.withheld_problems()
 
 
 def rebuild() -> None:
@@ -409,3 +414,4 @@ def rebuild() -> None:
     # In the order of the pair index: an organisation's rows then sit together on disk, so
     # that a statement's pairs touch a few pages of each signer's rows, not one page a pair.
     _run(_INSERT + _fresh_pairs() + " ORDER BY 1, 2", PUBLIC)
+    withholding.rebuild_withheld()

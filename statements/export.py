@@ -111,8 +111,14 @@ def _export_data() -> dict:
             }
         )
         for org in Organization.objects.prefetch_related(
-            Prefetch("other_names", queryset=OtherName.objects.select_related("withheld_until")),
-            Prefetch("former_slugs", queryset=FormerSlug.objects.select_related("withheld_until")),
+            Prefetch(
+                "other_names",
+                queryset=OtherName.objects.select_related("withholding__statement"),
+            ),
+            Prefetch(
+                "former_slugs",
+                queryset=FormerSlug.objects.select_related("withholding__statement"),
+            ),
         )
     ]
     statements = [
@@ -150,20 +156,28 @@ def _export_data() -> dict:
     }
 
 
+def _withheld_until(row: OtherName | FormerSlug) -> str | None:
+    """The slug of the draft an other name or former slug is known only from (Withholding)."""
+    held = getattr(row, "withholding", None)
+    return held.statement.slug if held is not None else None
+
+
 def _other_name(other: OtherName) -> dict:
     """
     An other name; one known only from a draft names it (`withheld_until`), so that the name
     stays off public pages in the database the export is imported into, as it does here.
     """
-    withheld = {"withheld_until": other.withheld_until.slug} if other.withheld_until else {}
+    draft = _withheld_until(other)
+    withheld = {"withheld_until": draft} if draft else {}
     return {"name": other.name, "kind": other.kind, **withheld}
 
 
 def _former_slug(former: FormerSlug) -> str | dict:
     """A former slug; one withheld until a draft is published names that draft, as names do."""
-    if former.withheld_until is None:
+    draft = _withheld_until(former)
+    if draft is None:
         return former.slug
-    return {"slug": former.slug, "withheld_until": former.withheld_until.slug}
+    return {"slug": former.slug, "withheld_until": draft}
 
 
 def _statement(statement: Statement) -> dict:

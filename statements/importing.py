@@ -38,6 +38,7 @@ from .models import (
     Statement,
     Topic,
 )
+from .withholding import withhold
 
 SECTIONS = ("topics", "organizations", "statements")
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -1031,7 +1032,7 @@ def _write_former_slugs(writer, organization, record, former_slugs: list[tuple[s
     """
     Former slugs (addresses of organisations merged into this one) are only ever added: a
     file that leaves them out, like the seeds, keeps the redirects staff made by merging.
-    One withheld until a draft (FormerSlug.withheld_until) does not redirect until then.
+    One withheld until a draft (a Withholding) does not redirect until then.
     """
     for former, slug in former_slugs:
         draft = None
@@ -1050,12 +1051,14 @@ def _write_former_slugs(writer, organization, record, former_slugs: list[tuple[s
                 raise record.error("former_slugs", f"no statement with slug “{slug}”.")
         current = FormerSlug.objects.filter(slug=former).select_related("organization").first()
         if current is None:
+            row = FormerSlug(organization=organization)
             writer.save(
-                FormerSlug(organization=organization),
-                {"slug": former, "withheld_until": draft},
+                row,
+                {"slug": former, "withheld": draft is not None and not draft.is_public},
                 record,
                 key=f"{organization.pk}:{former}",
             )
+            withhold(row=row, statement=draft, reason=writer.reason(record))
         elif current.organization_id != organization.pk:
             raise record.error(
                 "former_slugs",
@@ -1065,7 +1068,7 @@ def _write_former_slugs(writer, organization, record, former_slugs: list[tuple[s
 
 def _write_other_names(writer, organization, record, other_names, withheld: dict[int, str]):
     """Write an organisation's other names, each withheld until the draft its file names."""
-    wanted = []
+    wanted, drafts = [], []
     for index, (item, identity, item_values) in enumerate(other_names):
         draft = None
         if index in withheld:
@@ -1084,7 +1087,9 @@ def _write_other_names(writer, organization, record, other_names, withheld: dict
                 draft = Statement.objects.filter(slug=slug).first()
                 if draft is None:  # deleted since the file was read
                     raise item.error("withheld_until", f"no statement with slug “{slug}”.")
-        wanted.append((item, identity, {**item_values, "withheld_until": draft}))
+        drafts.append(draft)
+        hidden = draft is not None and not draft.is_public
+        wanted.append((item, identity, {**item_values, "withheld": hidden}))
 
     # Other names are matched by their key: case and look-alike characters ignored.
     def same_name(identity, values, rows, fingerprinted):
@@ -1100,9 +1105,11 @@ def _write_other_names(writer, organization, record, other_names, withheld: dict
         {"organization": organization},
     )
     writer.leftovers(leftovers, organization, record)
-    for plan in plans:
+    for plan, draft in zip(plans, drafts, strict=True):
         if plan is not None:
             writer.apply(plan)
+            if "withheld" not in plan.kept_names:  # else staff's release stands
+                withhold(row=plan.obj, statement=draft, reason=writer.reason(record))
 
 
 class _Gone(Exception):
@@ -1237,7 +1244,7 @@ def _one_signature_each(statement_slug: str, signatures: list) -> tuple[list, li
     """
     A statement's signatures as the file gives them, one for each organisation: where two
     organisations of the file were merged in the database since, their signatures became one
-    (organizations.merge), which stands. The file's signature of the organisation kept by the
+    (statements.merging), which stands. The file's signature of the organisation kept by the
     merge is the one written (else the first); returns the signatures, and what was left out.
     """
     by_organization: dict[int, list] = {}

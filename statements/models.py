@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from organizations.models import Organization, normalize_name
+from organizations.models import FormerSlug, Organization, OtherName, normalize_name
 from tracker.text import CheckedText
 
 from . import partial_dates
@@ -544,6 +544,73 @@ class Quote(CheckedText, models.Model):
             raise ValidationError(
                 {"source": "Choose a coverage item of this statement."}, code="invalid"
             )
+
+
+def _delete_what_it_withholds(collector, field, sub_objs, using):
+    """
+    on_delete of Withholding.statement: deleting a draft deletes its withholdings, and with
+    them the other names and former slugs it alone vouched for (they were known only from
+    it). Collected, not left to the database, so that their history records the deletion
+    and restoring the draft brings them back (tracker.restore).
+    """
+    models.CASCADE(collector, field, sub_objs, using)
+    held = list(sub_objs)
+    for model, attname in ((OtherName, "other_name_id"), (FormerSlug, "former_slug_id")):
+        ids = [getattr(row, attname) for row in held if getattr(row, attname) is not None]
+        if ids:
+            collector.collect(model._base_manager.using(using).filter(pk__in=ids))
+
+
+class Withholding(models.Model):
+    """
+    An other name or a former slug known only from a draft (a merge of a record known only
+    from drafts put it there): it stays off public pages, the API and search, and a former
+    slug does not redirect, until that statement is published. The other name's or former
+    slug's own `withheld` is what public pages read; statements.merging.refresh_withheld
+    keeps it in step with the draft's status. Deleting the draft deletes what it withheld.
+    """
+
+    statement = models.ForeignKey(
+        Statement,
+        on_delete=_delete_what_it_withholds,
+        related_name="withholdings",
+        help_text="The draft it is known only from.",
+    )
+    other_name = models.OneToOneField(
+        OtherName,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="withholding",
+    )
+    former_slug = models.OneToOneField(
+        FormerSlug,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="withholding",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["statement", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(other_name__isnull=True, former_slug__isnull=False)
+                | Q(other_name__isnull=False, former_slug__isnull=True),
+                name="statements_withholding_one_row",
+                violation_error_message="A withholding holds back one other name or one former "
+                "slug.",
+            ),
+        ]
+
+    def __str__(self):
+        held = (
+            _related_name(self, "other_name", "name")
+            if self.other_name_id
+            else (_related_name(self, "former_slug", "slug"))
+        )
+        return f"{held} until “{_related_name(self, 'statement', 'title')}” is published"
 
 
 class DataVersion(models.Model):

@@ -12,6 +12,7 @@ from django.apps import apps
 from django.db import connection, transaction
 
 from organizations.models import FormerSlug, Organization, OtherName
+from statements import withholding
 from statements.changes import changes_since, record_merge
 from statements.models import (
     Change,
@@ -20,6 +21,7 @@ from statements.models import (
     Quote,
     Signature,
     Statement,
+    Withholding,
 )
 
 from . import factories
@@ -194,11 +196,12 @@ def test_withheld_names_and_slugs_log_nothing_until_public(log):
     organization = public_organization()
     secret = draft()
     log.new()
-    name = OtherName.objects.create(organization=organization, name="Known", withheld_until=secret)
-    FormerSlug.objects.create(organization=organization, slug="old-address", withheld_until=secret)
+    name = OtherName.objects.create(organization=organization, name="Known", withheld=True)
+    Withholding.objects.create(statement=secret, other_name=name)
+    slug = FormerSlug.objects.create(organization=organization, slug="old-address", withheld=True)
+    Withholding.objects.create(statement=secret, former_slug=slug)
     assert log.new() == []
-    name.withheld_until = None
-    name.save()
+    withholding.release(withholdings=Withholding.objects.filter(other_name=name))
     assert log.new() == [("organization", organization.slug, "changed")]
 
 

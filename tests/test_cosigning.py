@@ -10,11 +10,11 @@ from collections import defaultdict
 
 import pytest
 
-from organizations.merge import merge_organizations
 from organizations.models import Cosigning, Organization
 from statements import derived
 from statements.cosigning import cosigner_rows
 from statements.deleting import delete_organization, delete_statement
+from statements.merging import merge_organizations
 from statements.models import Signature, Statement
 from statements.publishing import publish, redate, retract, unpublish
 

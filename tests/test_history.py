@@ -313,7 +313,7 @@ def test_a_statement_deleted_outside_the_admin_is_not_restored_in_part(staff_cli
 
 
 def test_a_merged_organisation_is_not_restored(staff_client, seeded):
-    from organizations.merge import merge_organizations
+    from statements.merging import merge_organizations
 
     from . import factories
 

@@ -9,10 +9,10 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
-from organizations.merge import merge_organizations
 from organizations.models import Organization, OtherName
 from statements import signing
 from statements.importing import import_paths
+from statements.merging import merge_organizations
 from statements.models import CoverageLink, ImportedRecord, Signature, Statement, Topic
 
 from . import factories

@@ -14,10 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from organizations.duplicates import find_duplicates
-from organizations.merge import merge_organizations
 from organizations.models import FormerSlug, Organization, OtherName
+from statements import derived, publishing, withholding
 from statements.importing import import_paths
-from statements.models import MediaContact, Quote, Signature, Statement
+from statements.merging import merge_organizations, merge_reason
+from statements.models import MediaContact, Quote, Signature, Statement, Withholding
 from statements.publishing import publish
 
 from . import factories
@@ -578,7 +579,7 @@ def test_nothing_of_a_draft_only_record_shows_publicly_after_a_merge(client, pas
     # Staff keep everything: the names still match pasted lists, the details are in the notes.
     assert draft.signatures.get().organization == public
     assert other_names(public) == {BLORP: "former", "BPA": "acronym", f"{BLORP} (BPA)": "variant"}
-    assert set(public.other_names.values_list("withheld_until", flat=True)) == {draft.pk}
+    assert set(public.other_names.values_list("withholding__statement", flat=True)) == {draft.pk}
     public.refresh_from_db()
     assert "https://blorptastic.example.org/" in public.notes
     assert "Blorpland" in public.notes and "Coalition or network" in public.notes
@@ -698,7 +699,9 @@ def test_old_addresses_of_a_draft_only_record_redirect_only_once_the_draft_is_ou
         assert old_addresses(client, slug) == NOT_FOUND, slug
     # Staff keep them: they still belong to the kept record, withheld until the draft.
     moved = FormerSlug.objects.filter(slug__in=old)
-    assert {(f.organization.slug, f.withheld_until_id) for f in moved} == {("dawn", draft.pk)}
+    assert {(f.organization.slug, f.withholding.statement_id) for f in moved} == {
+        ("dawn", draft.pk)
+    }
     assert "2 old address(es) known only from drafts do not redirect" in report.summary()
 
     publish(statement=draft)
@@ -723,7 +726,9 @@ def test_withheld_old_addresses_stay_withheld_after_a_backup_round_trip(
 
     assert old_addresses(client, "secret-coalition-intl") == NOT_FOUND
     draft = Statement.objects.get(slug="d1")
-    assert set(FormerSlug.objects.filter(withheld_until=draft).values_list("slug", flat=True)) == {
+    assert set(
+        FormerSlug.objects.filter(withholding__statement=draft).values_list("slug", flat=True)
+    ) == {
         "secret-coalition-intl",
         "secret-coalition-old",
     }
@@ -793,7 +798,7 @@ def test_a_record_known_only_from_a_drafts_quote_or_contact_is_not_published_by_
     dawn.refresh_from_db()
     assert "QOO" in dawn.notes and "“Quoted soon”" in dawn.notes
     assert set(
-        dawn.other_names.filter(name__in=names).values_list("withheld_until", flat=True)
+        dawn.other_names.filter(name__in=names).values_list("withholding__statement", flat=True)
     ) == {draft.pk}
 
     publish(statement=draft)
@@ -833,7 +838,135 @@ def test_a_deleted_draft_takes_the_old_addresses_it_withheld_and_restoring_it_br
 
     assert staff_client.post(last_version_url(Statement, draft.pk), {}).status_code == 302
     restored = FormerSlug.objects.filter(slug__startswith="secret-coalition")
-    assert {(f.slug, f.withheld_until_id) for f in restored} == {
+    assert {(f.slug, f.withholding.statement_id) for f in restored} == {
         ("secret-coalition-intl", draft.pk),
         ("secret-coalition-old", draft.pk),
     }
+
+
+# What a merge costs, and the derived data it leaves
+
+
+def organisation_to_merge(signatures: int, *, draft_shared: bool = False) -> tuple:
+    """
+    Two records of one organisation: `other` signed `signatures` statements, two of them
+    signed by `keep` too (one a draft if `draft_shared`), and has an other name, a former
+    slug, a media contact and a quote.
+    """
+    keep = factories.organization()
+    other = factories.organization(acronym="OTR")
+    OtherName.objects.create(organization=other, name=f"{other.name} Intl")
+    FormerSlug.objects.create(organization=other, slug=f"{other.slug}-old")
+    for n in range(signatures):
+        status = Statement.Status.DRAFT if draft_shared and n == 0 else Statement.Status.PUBLISHED
+        statement = factories.statement(status=status, signatories=1 if n % 3 == 0 else 0)
+        factories.signature(
+            statement=statement, organization=other, position=5, name_as_printed=f"Printed {n}"
+        )
+        if n < 2:
+            factories.signature(statement=statement, organization=keep, position=6)
+    MediaContact.objects.create(statement=statement, organization=other, email="a@example.org")
+    Quote.objects.create(statement=statement, organization=other, speaker="S", text="Said.")
+    return keep, other
+
+
+def merge_queries(signatures: int) -> int:
+    keep, other = organisation_to_merge(signatures, draft_shared=True)
+    with CaptureQueriesContext(connection) as ctx:
+        report = merge_organizations(keep=keep, other=other)
+    assert report.signatures_moved == signatures - 2 and len(report.combined_on) == 2
+    assert keep.signatures.count() == signatures
+    assert derived.check() == []
+    return len(ctx.captured_queries)
+
+
+def test_a_merge_makes_as_many_queries_for_fifty_signatures_as_for_five(db):
+    # Set-based: each part moves by one UPDATE (or DELETE) and one INSERT of history
+    # entries, whatever the number of rows.
+    assert merge_queries(5) == merge_queries(50)
+
+
+def test_a_set_based_merge_writes_each_moved_rows_history_as_a_save_would(
+    client, django_user_model, db
+):
+    keep, other = organisation_to_merge(4)
+    editor = member(client, django_user_model, "Editor")
+    response = editor.post(MERGE, {"a": keep.pk, "b": other.pk, "keep": "a"})
+    assert response.status_code == 302
+    reason = merge_reason(keep=keep, other=other)
+    moved = Signature.history.filter(history_change_reason=reason, history_type="~")
+    # Two moved; the kept ones on the statements both had signed did not change.
+    assert sorted(entry.name_as_printed for entry in moved) == ["Printed 2", "Printed 3"]
+    assert {entry.organization_id for entry in moved} == {keep.pk}
+    assert {entry.history_user.username for entry in moved} == {"editor"}
+    for entry in moved:
+        assert Signature.objects.get(pk=entry.id).organization_id == keep.pk
+    gone = Signature.history.filter(history_change_reason=reason, history_type="-")
+    assert sorted(entry.name_as_printed for entry in gone) == ["Printed 0", "Printed 1"]
+    assert not Signature.objects.filter(pk__in=[entry.id for entry in gone]).exists()
+    added = OtherName.history.filter(history_change_reason=reason, history_type="+")
+    assert {entry.name for entry in added} >= {other.name, "OTR", "Printed 0", "Printed 1"}
+    for model in (MediaContact, Quote, FormerSlug):  # moved (and a former slug added)
+        entries = model.history.filter(history_change_reason=reason)
+        assert entries and {entry.organization_id for entry in entries} == {keep.pk}
+
+
+def test_the_kept_signature_on_a_shared_statement_combines_both(db):
+    keep, other = factories.organization(), factories.organization()
+    statements = [factories.statement() for _ in range(3)]
+    day = datetime.date
+    for statement, mine, theirs in zip(
+        statements,
+        [
+            {"joined_on": day(2025, 11, 12), "position": 4},
+            {"joined_on": day(2025, 11, 1), "role": "lead", "position": 1},
+            {"joined_on": day(2025, 11, 12), "position": 3},
+        ],
+        [
+            {"joined_on": day(2025, 11, 2), "role": "lead", "position": 2},
+            {"joined_on": day(2025, 11, 5), "withdrawn_on": day(2025, 12, 1),
+             "withdrawal_reason": "Left."},
+            {"joined_on": day(2025, 11, 20), "position": 9},
+        ],
+        strict=True,
+    ):  # fmt: skip
+        factories.signature(statement=statement, organization=keep, **mine)
+        factories.signature(statement=statement, organization=other, **theirs)
+
+    merge_organizations(keep=keep, other=other)
+
+    rows = [
+        Signature.objects.filter(statement=statement)
+        .values_list(
+            "organization", "role", "position", "joined_on", "withdrawn_on", "withdrawal_reason"
+        )
+        .get()
+        for statement in statements
+    ]
+    assert rows == [
+        (keep.pk, "lead", 2, day(2025, 11, 2), None, ""),
+        (keep.pk, "lead", 1, day(2025, 11, 1), day(2025, 12, 1), "Left."),
+        (keep.pk, "signatory", 3, day(2025, 11, 12), None, ""),
+    ]
+
+
+def test_names_withheld_by_a_merge_are_hidden_again_if_the_draft_goes_back_to_draft(
+    client, pasted_newcomer
+):
+    public, newcomer, draft = pasted_newcomer
+    merge_organizations(keep=public, other=newcomer)
+    assert set(public.other_names.values_list("withheld", flat=True)) == {True}
+    publishing.publish(statement=draft)
+    assert found_by(client, "BPA") == {"api": True, "search": True, "organisations": True}
+    publishing.unpublish(statement=draft)
+    assert found_by(client, "BPA") == {"api": False, "search": False, "organisations": False}
+    assert set(public.other_names.values_list("withheld", flat=True)) == {True}
+
+
+def test_releasing_a_withheld_name_makes_it_public(client, pasted_newcomer):
+    public, newcomer, _draft = pasted_newcomer
+    merge_organizations(keep=public, other=newcomer)
+    withholding.release(withholdings=Withholding.objects.filter(other_name__name="BPA"))
+    assert found_by(client, "BPA") == {"api": True, "search": True, "organisations": True}
+    assert found_by(client, BLORP) == {"api": False, "search": False, "organisations": False}
+    assert OtherName.objects.get(name="BPA").withheld is False

@@ -2,10 +2,10 @@
 
 import pytest
 
-from organizations.merge import merge_organizations
 from organizations.models import Organization
 from statements import derived
 from statements.deleting import delete_statement
+from statements.merging import merge_organizations
 from statements.models import Statement
 from statements.publishing import publish, retract, unpublish
 

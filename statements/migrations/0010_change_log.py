@@ -41,10 +41,9 @@ TABLES = [
 STATEMENT_PUBLIC = "({r}.status IN ('published', 'retracted'))"
 ORGANIZATION_PUBLIC = "({r}.public_statement_count > 0)"
 # Other names and former slugs: public unless withheld for a draft (as WithheldQuerySet.public).
-WITHHELD_PUBLIC = (
-    "({r}.withheld_until_id IS NULL OR EXISTS (SELECT 1 FROM statements_statement w "
-    "WHERE w.id = {r}.withheld_until_id AND " + STATEMENT_PUBLIC.format(r="w") + "))"
-)
+# The column comes with organizations 0011_withheld_flag; no row of either table is written
+# between this migration and that one.
+WITHHELD_PUBLIC = "(NOT {r}.withheld)"
 TOPIC_PUBLIC = (
     "EXISTS (SELECT 1 FROM statements_statement_topics pl, statements_statement ps "
     "WHERE pl.topic_id = {r}.id AND ps.id = pl.statement_id AND "
