@@ -8,7 +8,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
-from tracker.admin_tools import InlineFormSet, ModelAdmin, TabularInline, valid_key
+from tracker.admin_tools import (
+    InlineFormSet,
+    ModelAdmin,
+    OptimisticConcurrencyMixin,
+    TabularInline,
+    valid_key,
+)
 
 from .duplicates import find_duplicates
 from .merge import known_only_from_drafts, merge_organizations, parts_count, shared_statements
@@ -45,7 +51,7 @@ class OtherNameInline(TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ModelAdmin):
+class OrganizationAdmin(OptimisticConcurrencyMixin, ModelAdmin):
     list_display = ["name", "acronym", "kind", "country", "signature_count", "updated_at"]
     # Explicit, because the count annotated below makes Django drop Meta.ordering, and the
     # organisation autocomplete pages through this queryset.

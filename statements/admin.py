@@ -9,6 +9,7 @@ from organizations.models import Organization
 from tracker.admin_tools import (
     InlineFormSet,
     ModelAdmin,
+    OptimisticConcurrencyMixin,
     StackedInline,
     TabularInline,
     valid_key,
@@ -156,7 +157,7 @@ class StatementForm(forms.ModelForm):
 
 
 @admin.register(Statement)
-class StatementAdmin(ModelAdmin):
+class StatementAdmin(OptimisticConcurrencyMixin, ModelAdmin):
     list_display = [
         "title",
         "issued_on",
