@@ -5,8 +5,12 @@ this the second editor silently put back what the first had changed (a publicati
 to draft).
 """
 
+import threading
+import time
+
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -226,6 +230,48 @@ def test_a_version_from_the_future_is_a_form_error(editors, db):
     html = refused(alice, org, form)
     assert "This form does not say which version of the organisation it was opened on" in html
     assert Organization.objects.get(pk=org.pk).city == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_that_arrives_while_another_is_being_written_waits_and_is_refused(editors):
+    """
+    Bob's save arrives while another save of the statement, from a form opened as long ago
+    as his, is being written: his waits for it to commit, then is refused. Checked without
+    the lock, both would pass, and his would be written over the other.
+    """
+    if connection.vendor != "postgresql":
+        pytest.skip("needs row locks another connection waits for (CI runs this on PostgreSQL)")
+    statement = factories.statement(status=Statement.Status.DRAFT)
+    title = statement.title
+    _, bob = editors
+    bobs_form = open_form(bob, statement)
+    bobs_form["title"] = "Bob's title"
+    locked = threading.Event()
+
+    def publish_slowly():
+        try:
+            with transaction.atomic():
+                row = Statement.objects.select_for_update(no_key=True).get(pk=statement.pk)
+                locked.set()
+                time.sleep(1.5)  # Bob's save arrives now
+                row.status = Statement.Status.PUBLISHED
+                row.save()
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=publish_slowly)
+    other.start()
+    try:
+        assert locked.wait(10)
+        started = time.monotonic()
+        html = refused(bob, statement, bobs_form)
+        waited = time.monotonic() - started
+    finally:
+        other.join(10)
+    assert "since you opened this page: your changes are not saved" in html
+    assert waited > 0.5
+    statement.refresh_from_db()
+    assert (statement.status, statement.title) == ("published", title)
 
 
 def test_a_viewer_is_shown_no_version(client, django_user_model, draft):
