@@ -3,7 +3,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.html import format_html_join
 
-from tracker.admin_tools import InlineFormSet, ModelAdmin, TabularInline
+from tracker.admin_tools import (
+    InlineFormSet,
+    ModelAdmin,
+    OptimisticConcurrencyMixin,
+    TabularInline,
+)
 
 from .models import FormerSlug, Organization, OtherName, name_key, normalize_name
 
@@ -33,7 +38,7 @@ class OtherNameInline(TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ModelAdmin):
+class OrganizationAdmin(OptimisticConcurrencyMixin, ModelAdmin):
     """
     Organisations as records. Merging two of them, and the page of likely duplicates that
     leads to it, are added by statements.merging_admin: a merge moves signatures.

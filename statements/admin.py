@@ -12,6 +12,7 @@ from organizations.models import Organization
 from tracker.admin_tools import (
     InlineFormSet,
     ModelAdmin,
+    OptimisticConcurrencyMixin,
     StackedInline,
     TabularInline,
     valid_key,
@@ -202,7 +203,7 @@ class StatementForm(forms.ModelForm):
 
 
 @admin.register(Statement)
-class StatementAdmin(SigningErrorsShown, ModelAdmin):
+class StatementAdmin(OptimisticConcurrencyMixin, SigningErrorsShown, ModelAdmin):
     list_display = [
         "title",
         "issued_on",
