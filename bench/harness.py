@@ -682,8 +682,9 @@ def growth_table(results: dict) -> list[str]:
     lines = []
     if len(commits) > 1:
         lines += [
-            f"⚠ The two sizes were measured at different commits ({', '.join(map(str, commits))})"
-            ": the growth mixes changes to the code with growth of the data.",
+            "⚠ The two sizes were measured at different commits "
+            f"({', '.join(sorted(map(str, commits)))}): the growth mixes changes to the code "
+            "with growth of the data.",
             "",
         ]
     lines += [
@@ -822,12 +823,15 @@ WRITES_NOTE = (
 def code_version() -> dict:
     """The commit measured, and the files that differ from it (a checkout's own changes)."""
 
-    def git(*arguments: str) -> str:
+    def git(*arguments: str) -> list[str]:
         done = subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True)
-        return done.stdout.strip()
+        return done.stdout.split()
 
-    changed = [line[3:] for line in git("status", "--porcelain").splitlines() if line[3:]]
-    return {"commit": git("rev-parse", "--short", "HEAD") or "unknown", "changed": changed}
+    changed = git("diff", "--name-only", "HEAD") + git("ls-files", "--others", "--exclude-standard")
+    return {
+        "commit": next(iter(git("rev-parse", "--short", "HEAD")), "unknown"),
+        "changed": [path for path in changed if path != ".venv"],
+    }
 
 
 def run_writes(
@@ -898,15 +902,13 @@ def write_figure(operation: dict | None) -> str:
         parts.append(f"{said}, {operation['queries']:,} queries")
     if operation.get("fails"):
         failed = operation["fails"]
+        queries = f"{operation.get('failed_queries', 0):,} queries"
         if failed.startswith("stopped after"):
-            said = f"did not finish: {failed}"
+            said = f"did not finish in {failed[len('stopped after ') :]} ({queries} by then)"
         else:
             said = f"fails: {failed}"
-        if operation.get("failed_after_s") is not None:
-            said += (
-                f" (after {seconds_text(operation['failed_after_s'])}, "
-                f"{operation.get('failed_queries', 0):,} queries)"
-            )
+            if operation.get("failed_after_s") is not None:
+                said += f" (after {seconds_text(operation['failed_after_s'])}, {queries})"
         if parts:
             failed_runs = sum(run["outcome"] != "ok" for run in operation["runs"])
             said = f"{failed_runs} of {operation['repetitions']} runs {said}"
@@ -958,9 +960,11 @@ def write_target(operation: dict) -> str:
     return said
 
 
-def writes_section(now: dict | None, before: dict | None) -> list[str]:
+def writes_section(
+    now: dict | None, before: dict | None, title: str = "Staff writes at 1M"
+) -> list[str]:
     """The "Staff writes at 1M" section: each write before, now, its target and verdict."""
-    out = ["## Staff writes at 1M", ""]
+    out = [f"## {title}", ""]
     if now is None and before is None:
         return [*out, "Not measured yet: `bench/run --writes`.", ""]
     reference = now or before
@@ -1005,12 +1009,16 @@ def writes_section(now: dict | None, before: dict | None) -> list[str]:
         "| staff write | before | now | target | now against the target |",
         "|---|---|---|---|---|",
     ]
+    untimed = {o["key"]: o for o in (before or {}).get("without_timeout", {}).get("operations", [])}
     for operation in reference["operations"]:
         key = operation["key"]
         current = now_ops.get(key)
         shown = current or before_ops.get(key) or operation
+        before_figure = write_figure(before_ops.get(key))
+        if key in untimed and (before_ops.get(key) or {}).get("fails"):
+            before_figure += f"; without the timeout: {write_figure(untimed[key])}"
         out.append(
-            f"| {shown['label']} | {write_figure(before_ops.get(key))} "
+            f"| {shown['label']} | {before_figure} "
             f"| {write_figure(current)} | {write_target(shown)} "
             f"| {write_verdict(current, now_ops)} |"
         )
@@ -1018,6 +1026,37 @@ def writes_section(now: dict | None, before: dict | None) -> list[str]:
     if notes:
         out += ["", notes]
     return [*out, ""]
+
+
+def combine_writes(path: Path, measured: dict, args) -> dict:
+    """
+    A partial run (--only) replaces its writes' figures in the file written before; a run
+    --without-timeout is kept in it apart.
+    """
+    if not (args.only or args.without_timeout):
+        return measured
+    old = load_writes(path)
+    if old is None or old.get("commit") != measured["commit"] or old["adapter"] != args.adapter:
+        raise BenchError(
+            f"{path.relative_to(ROOT)} is missing or of another commit or adapter: run all the "
+            "writes with the web timeout first."
+        )
+    if args.without_timeout:
+        base = old.get("without_timeout")
+        if base and args.only:
+            measured["operations"] = _replaced(base["operations"], measured["operations"])
+        old["without_timeout"] = measured
+        return old
+    old["operations"] = _replaced(old["operations"], measured["operations"])
+    old["partly_measured_at"] = measured["measured_at"]
+    old["changed"] = measured["changed"]
+    return old
+
+
+def _replaced(operations: list[dict], new: list[dict]) -> list[dict]:
+    by_key = {operation["key"]: operation for operation in new}
+    kept = [by_key.pop(operation["key"], operation) for operation in operations]
+    return kept + list(by_key.values())
 
 
 def load_writes(path: Path) -> dict | None:
@@ -1095,6 +1134,18 @@ def main() -> int:
     )
     parser.add_argument("--repetitions", type=int, default=5, help="with --writes: of each")
     parser.add_argument(
+        "--only",
+        default="",
+        help="with --writes: only these writes (comma-separated keys, see bench/writes.py), "
+        "replacing their figures in the JSON written before",
+    )
+    parser.add_argument(
+        "--without-timeout",
+        action="store_true",
+        help="with --writes: without the web statement timeout, kept apart in the JSON "
+        "(`without_timeout`) to say how long the writes that fail at it take",
+    )
+    parser.add_argument(
         "--rounds", type=int, default=50, help="with --writes: of the two editors publishing"
     )
     parser.add_argument("--logs", default=os.environ.get("TMPDIR", "/tmp"), help="gunicorn logs")
@@ -1105,7 +1156,13 @@ def main() -> int:
         return 0
     if args.writes:
         written = WRITES_BEFORE if args.adapter == "before" else WRITES
-        measured = run_writes(SIZES[TARGET_SIZE], args.postgres, args.writes_database, args)
+        extra = [f"--only={args.only}"] if args.only else []
+        if args.without_timeout:
+            extra.append("--without-timeout")
+        measured = run_writes(
+            SIZES[TARGET_SIZE], args.postgres, args.writes_database, args, extra=extra
+        )
+        measured = combine_writes(written, measured, args)
         written.write_text(json.dumps(measured, indent=2) + "\n", encoding="utf-8")
         log(f"wrote {written.relative_to(ROOT)}")
         if RESULTS.exists():
@@ -1184,7 +1241,7 @@ def smoke_writes(size: Size, database: str, dataset: dict, args, failures: list[
             operation.get("fails") and not operation["fails"].startswith("not run")
         ):
             failures.append(f"write {operation['key']}: {operation.get('fails') or 'deadlock'}")
-    print("\n".join(writes_section(measured, None)))
+    print("\n".join(writes_section(measured, None, "Staff writes (smoke: no targets apply)")))
     return measured
 
 

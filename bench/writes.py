@@ -37,6 +37,7 @@ import argparse
 import datetime
 import importlib
 import json
+import logging
 import os
 import random
 import statistics
@@ -52,8 +53,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 if __name__ == "__main__":
-    # As tracker/wsgi.py marks a web server: its connections have the statement timeout.
-    os.environ["TRACKER_WEB_PROCESS"] = "1"
+    # As tracker/wsgi.py marks a web server: its connections have the statement timeout
+    # (unless asked to measure without it, to say how long a write that fails would take).
+    if "--without-timeout" in sys.argv:
+        os.environ.pop("TRACKER_WEB_PROCESS", None)
+    else:
+        os.environ["TRACKER_WEB_PROCESS"] = "1"
     os.environ["RESPONSE_CACHE"] = "0"
 warnings.filterwarnings("ignore", "No directory at")
 
@@ -64,6 +69,7 @@ django.setup()
 import psycopg  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.sessions.models import Session  # noqa: E402
+from django.core.signals import got_request_exception  # noqa: E402
 from django.db import DatabaseError, connection, connections, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
@@ -101,7 +107,7 @@ OPERATIONS = [
     Operation("redate", "re-date the {statement_signatures}-signatory statement", 1.0),
     Operation(
         "merge-small",
-        "merge a {small_signatures}-signature organisation into the biggest hub",
+        "merge an organisation of {small_signatures} signatures into the biggest hub",
         0.5,
     ),
     Operation(
@@ -477,6 +483,9 @@ def run_once(prepare, write, *, give_up: float) -> dict:
                     )
                 result["seconds"] = round(time.perf_counter() - started, 3)
             result["queries"] = len(queries)
+            if result["outcome"] != "ok" and len(queries):
+                # The query that was stopped (the log keeps a query that raised, too).
+                result["last_query"] = " ".join(queries[-1]["sql"].split())[:500]
             if isinstance(parts, dict):
                 result.update(parts)
         finally:
@@ -679,24 +688,49 @@ def admin_form(client: Client, statement_id: int) -> FormReader:
     return reader
 
 
-def add_signer(form: FormReader, organization_id: int) -> dict:
-    """The form's fields with one more signature row, for `organization_id`."""
+def publish_adding(form: FormReader, organization_id: int) -> dict:
+    """The form's fields, published, with one more signature row for `organization_id`."""
     data = {name: list(values) for name, values in form.data.items()}
     total = int(data["signatures-TOTAL_FORMS"][0])
     for name, value in form.templates.items():
         if name.startswith("signatures-__prefix__-"):
             data[name.replace("__prefix__", str(total))] = [value]
+    data["status"] = [Statement.Status.PUBLISHED]
     data[f"signatures-{total}-organization"] = [str(organization_id)]
     data[f"signatures-{total}-role"] = [Signature.Role.SIGNATORY]
     data["signatures-TOTAL_FORMS"] = [str(total + 1)]
     return data
 
 
+# The exception a request in this thread raised. (The test client's own record of it is
+# shared by every thread's client: each editor would see the other's failure as its own.)
+_request_error = threading.local()
+
+
+def _remember_request_error(sender, request=None, **kwargs):
+    _request_error.exc = sys.exc_info()[1]
+
+
+got_request_exception.connect(_remember_request_error, dispatch_uid="bench-writes-errors")
+
+
+def editor_client() -> Client:
+    return Client(
+        HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https", raise_request_exception=False
+    )
+
+
 def post_form(client: Client, statement_id: int, data: dict) -> None:
-    """Post the change form; a form error (the page drawn again) is raised."""
+    """
+    Post the change form: the exception that made it fail is raised, and a form error (the
+    page drawn again) as FormRefused.
+    """
     url = reverse("admin:statements_statement_change", args=[statement_id])
+    _request_error.exc = None
     with override_settings(DATA_UPLOAD_MAX_NUMBER_FIELDS=None):
         response = client.post(url, data)
+    if _request_error.exc is not None:
+        raise _request_error.exc
     if response.status_code != 302:
         errors = []
         context = response.context or {}
@@ -718,7 +752,7 @@ def editor(username: str = EDITOR):
 
 def admin_save(targets: dict, *, repetitions: int, give_up: float, slow: float) -> dict:
     """Save the statement's admin page unchanged, as an editor pressing Save."""
-    client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
+    client = editor_client()
     holder = {}
 
     def prepare():
@@ -758,10 +792,10 @@ def concurrent_publish(targets: dict, *, rounds: int, give_up: float) -> dict:
     def editor_thread(index: int):
         statement_id, adds = plans[index]
         try:
-            client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
+            client = editor_client()
             client.force_login(user)
             sessions.append(client.session.session_key)
-            data = add_signer(admin_form(client, statement_id), adds)
+            data = publish_adding(admin_form(client, statement_id), adds)
             _big_query_log(connections["default"])
             for _ in range(rounds):
                 barrier.wait(timeout=give_up + 60)
@@ -793,6 +827,8 @@ def concurrent_publish(targets: dict, *, rounds: int, give_up: float) -> dict:
             connections.close_all()
 
     threads = [threading.Thread(target=editor_thread, args=(i,)) for i in range(2)]
+    # A deadlock is counted here, not logged as a server error with its traceback.
+    logging.getLogger("django.request").setLevel(logging.CRITICAL)
     try:
         for thread in threads:
             thread.start()
@@ -880,7 +916,8 @@ def run(
         operations["concurrent-publish"] = concurrent_publish(
             targets, rounds=rounds, give_up=give_up
         )
-        log(f"    {operations['concurrent-publish'].get('deadlocks')} deadlock(s)")
+        done = operations["concurrent-publish"]
+        log(f"    {done['deadlocks']} deadlock(s)" if done["rounds"] else f"    {done['fails']}")
     out = []
     for operation in wanted:
         if operation.key not in operations:
@@ -943,6 +980,12 @@ def main() -> int:
     )
     parser.add_argument("--signatories", type=int, default=SIGNATORIES)
     parser.add_argument("--only", default="", help="comma-separated keys of writes to run")
+    parser.add_argument(
+        "--without-timeout",
+        action="store_true",
+        help="not as a web process: no statement timeout (how long a write that fails at "
+        "the timeout would take)",
+    )
     parser.add_argument("--out", help="write the JSON here rather than to stdout")
     args = parser.parse_args()
     try:

@@ -154,6 +154,7 @@ def test_a_stopped_query_is_reported_not_raised(writes, db):
 
     run = writes.run_once(with_timeout, slow, give_up=60)
     assert run["outcome"] == "statement timeout" and run["seconds"] < 2
+    assert run["last_query"] == "SELECT pg_sleep(2)"
     run = writes.run_once(lambda: (5,), slow, give_up=0.3)
     assert run["outcome"] == "stopped after 0.3 s" and run["seconds"] < 5
     # The connection is usable afterwards, outside any transaction.
