@@ -57,6 +57,7 @@ SMOKE_RESULTS = BENCH / "smoke-results.json"
 WRITES = BENCH / "writes.json"
 WRITES_BEFORE = BENCH / "writes-before.json"
 WRITES_SCRIPT = BENCH / "writes.py"
+WRITES_NOTES = BENCH / "writes-notes.md"  # written by hand about the figures
 NOTES = BENCH / "notes.md"
 DOCS = ROOT / "docs" / "benchmarks.md"
 GENERATOR = ROOT / "statements" / "management" / "commands" / "generate_synthetic.py"
@@ -853,7 +854,10 @@ def run_writes(
         f"--out={out}",
         *extra,
     ]
-    log(f"{name}: the staff writes ({args.adapter}), in a web process")
+    log(
+        f"{name}: the staff writes ({args.adapter}), "
+        + ("without the statement timeout" if "--without-timeout" in extra else "in a web process")
+    )
     done = subprocess.run(command, env=env, cwd=ROOT)
     if done.returncode == 3:
         raise BenchError("bench/writes.py refused to run: see its message above.")
@@ -961,7 +965,7 @@ def write_target(operation: dict) -> str:
 
 
 def writes_section(
-    now: dict | None, before: dict | None, title: str = "Staff writes at 1M"
+    now: dict | None, before: dict | None, title: str = "Staff writes at 1M", notes: bool = True
 ) -> list[str]:
     """The "Staff writes at 1M" section: each write before, now, its target and verdict."""
     out = [f"## {title}", ""]
@@ -1022,9 +1026,10 @@ def writes_section(
             f"| {write_figure(current)} | {write_target(shown)} "
             f"| {write_verdict(current, now_ops)} |"
         )
-    notes = (now or before).get("note")
-    if notes:
-        out += ["", notes]
+    if (now or before).get("note"):
+        out += ["", (now or before)["note"]]
+    if notes and WRITES_NOTES.exists():
+        out += ["", WRITES_NOTES.read_text(encoding="utf-8").strip()]
     return [*out, ""]
 
 
@@ -1049,7 +1054,7 @@ def combine_writes(path: Path, measured: dict, args) -> dict:
         return old
     old["operations"] = _replaced(old["operations"], measured["operations"])
     old["partly_measured_at"] = measured["measured_at"]
-    old["changed"] = measured["changed"]
+    old["changed"], old["targets"] = measured["changed"], measured["targets"]
     return old
 
 
@@ -1241,7 +1246,8 @@ def smoke_writes(size: Size, database: str, dataset: dict, args, failures: list[
             operation.get("fails") and not operation["fails"].startswith("not run")
         ):
             failures.append(f"write {operation['key']}: {operation.get('fails') or 'deadlock'}")
-    print("\n".join(writes_section(measured, None, "Staff writes (smoke: no targets apply)")))
+    section = writes_section(measured, None, "Staff writes (smoke: no targets apply)", notes=False)
+    print("\n".join(section))
     return measured
 
 

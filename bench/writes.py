@@ -344,31 +344,50 @@ def find_targets(*, signatories: int = SIGNATORIES, paste_lines=PASTE_LINES, see
 
 def _editor_drafts(drafts) -> dict | None:
     """
-    Two drafts near the average size with a signer each that the other lacks: each editor
-    publishes one and adds the other's signer. None if the data has no such pair.
+    Two drafts each editor publishes, adding a signer of the other's: the pair with the
+    fewest signers in common (none, where the data has such a pair), then of sizes nearest
+    each other and 50. A shared signer makes the second editor wait for the first before it
+    holds anything the first needs, and a smaller draft is saved before the other editor's
+    form is read: either would hide a lock order that deadlocks. None if no pair has a
+    signer each that the other lacks.
     """
-    candidates = sorted(drafts.filter(n__gte=2), key=lambda s: (abs(s.n - 50), s.slug))[:20]
-    signers = {
-        s.pk: set(Signature.objects.filter(statement=s).values_list("organization_id", flat=True))
-        for s in candidates
+    rows = Signature.objects.filter(statement__in=drafts.filter(n__gte=2)).values_list(
+        "statement_id", "organization_id"
+    )
+    signers: dict[int, set[int]] = {}
+    for statement_id, organization_id in rows:
+        signers.setdefault(statement_id, set()).add(organization_id)
+    ids = sorted(signers)
+    best = None
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            if signers[a] <= signers[b] or signers[b] <= signers[a]:
+                continue
+            na, nb = len(signers[a]), len(signers[b])
+            key = (
+                len(signers[a] & signers[b]),
+                3 * abs(na - nb) + abs(na - 50) + abs(nb - 50),
+                a,
+                b,
+            )
+            if best is None or key < best:
+                best = key
+    if best is None:
+        return None
+    shared, _, a, b = best
+    slugs = dict(Statement.objects.filter(pk__in=(a, b)).values_list("pk", "slug"))
+    return {
+        "first": slugs[a],
+        "first_id": a,
+        "first_signatures": len(signers[a]),
+        "second": slugs[b],
+        "second_id": b,
+        "second_signatures": len(signers[b]),
+        "shared_signers": shared,
+        # Who each editor adds: a signer of the other statement.
+        "first_adds_id": min(signers[b] - signers[a]),
+        "second_adds_id": min(signers[a] - signers[b]),
     }
-    for i, a in enumerate(candidates):
-        for b in candidates[i + 1 :]:
-            only_a = sorted(signers[a.pk] - signers[b.pk])
-            only_b = sorted(signers[b.pk] - signers[a.pk])
-            if only_a and only_b:
-                return {
-                    "first": a.slug,
-                    "first_id": a.pk,
-                    "first_signatures": a.n,
-                    "second": b.slug,
-                    "second_id": b.pk,
-                    "second_signatures": b.n,
-                    # Who each editor adds: a signer of the other statement.
-                    "first_adds_id": only_b[0],
-                    "second_adds_id": only_a[0],
-                }
-    return None
 
 
 def _pasted_list(statement: Statement, lines: int, seed: int) -> dict:

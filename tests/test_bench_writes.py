@@ -93,6 +93,11 @@ def test_the_targets_are_found_in_the_data(writes, data):
         assert second.filter(organization_id=editors["first_adds_id"]).exists()
         assert not first.filter(organization_id=editors["first_adds_id"]).exists()
         assert first.filter(organization_id=editors["second_adds_id"]).exists()
+        # The pair with the fewest signers in common.
+        shared = set(first.values_list("organization_id", flat=True)) & set(
+            second.values_list("organization_id", flat=True)
+        )
+        assert editors["shared_signers"] == len(shared)
 
 
 def test_each_write_runs_and_is_rolled_back(writes, harness, data):
