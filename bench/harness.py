@@ -982,7 +982,13 @@ def writes_section(
         return (
             f"{what}: commit {run['commit']}"
             + (f" with changes to {', '.join(changed)}" if changed else "")
-            + f", `{run['adapter']}` adapter, measured {run['measured_at']} on "
+            + f", `{run['adapter']}` adapter, measured {run['measured_at']}"
+            + (
+                f" (some writes again {run['partly_measured_at']})"
+                if run.get("partly_measured_at")
+                else ""
+            )
+            + " on "
             f"{run['machine']['cores']} cores ({run['machine']['cpu']}), load average "
             f"{run['load_average_before'][0]:g} and {run['cpu_busy_before']:.0%} of the CPU "
             f"busy before it began; database `{run['database']}`, statement timeout "
