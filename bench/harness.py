@@ -15,7 +15,14 @@ For each size it
      address with wrk for --duration seconds after --warmup seconds;
 then writes bench/results.json and docs/benchmarks.md (made from the JSON, so the two
 always agree). `--smoke` does all of this on a tiny scratch database in under a minute and
-fails if any request did.
+fails if any request did, then runs each staff write once there.
+
+`--writes` measures the staff writes instead (bench/writes.py): on the 1M database (the same
+tracker_bench_1m, or --writes-database), in a process with the web statement timeout, each
+write in a transaction rolled back afterwards; it writes bench/writes.json (with
+`--adapter before`, bench/writes-before.json: the code before the write services, measured
+from a checkout of that commit, see bench/writes.py) and the "Staff writes at 1M" section
+of docs/benchmarks.md, beside the figures of writes-before.json.
 """
 
 import argparse
@@ -47,6 +54,10 @@ BENCH = ROOT / "bench"
 BIN = Path(sys.executable).parent
 RESULTS = BENCH / "results.json"
 SMOKE_RESULTS = BENCH / "smoke-results.json"
+WRITES = BENCH / "writes.json"
+WRITES_BEFORE = BENCH / "writes-before.json"
+WRITES_SCRIPT = BENCH / "writes.py"
+WRITES_NOTES = BENCH / "writes-notes.md"  # written by hand about the figures
 NOTES = BENCH / "notes.md"
 DOCS = ROOT / "docs" / "benchmarks.md"
 GENERATOR = ROOT / "statements" / "management" / "commands" / "generate_synthetic.py"
@@ -538,7 +549,11 @@ def machine(server: str) -> dict:
                 system = line.split("=", 1)[1].strip().strip('"')
     with admin_connection(server) as conn:
         postgres = conn.execute("SHOW server_version").fetchone()[0]
-    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()
+    wrk_version = (
+        subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()
+        if shutil.which("wrk")
+        else []
+    )
     return {
         "cpu": cpu,
         "cores": len(os.sched_getaffinity(0)),
@@ -668,8 +683,9 @@ def growth_table(results: dict) -> list[str]:
     lines = []
     if len(commits) > 1:
         lines += [
-            f"⚠ The two sizes were measured at different commits ({', '.join(map(str, commits))})"
-            ": the growth mixes changes to the code with growth of the data.",
+            "⚠ The two sizes were measured at different commits "
+            f"({', '.join(sorted(map(str, commits)))}): the growth mixes changes to the code "
+            "with growth of the data.",
             "",
         ]
     lines += [
@@ -790,9 +806,272 @@ def markdown(results: dict) -> str:
             "",
         ]
     out += ["## Growth from 10k to 1M signatures", "", *growth_table(results), ""]
+    out += writes_section(load_writes(WRITES), load_writes(WRITES_BEFORE))
     out += ["## What the numbers say: targets met and missed, and why", ""]
     out.append(NOTES.read_text(encoding="utf-8").strip() if NOTES.exists() else "No notes yet.")
     return "\n".join(out) + "\n"
+
+
+# --- Staff writes --------------------------------------------------------------------------
+
+QUERY_GROWTH_ALLOWED = 10  # as bench/writes.py: a constant number of queries, not per line
+WRITES_NOTE = (
+    "The machine's 2 cores were shared with other work while this ran (see the load "
+    "average and CPU busy share recorded): a write's time varies with it, its queries do not."
+)
+
+
+def code_version() -> dict:
+    """The commit measured, and the files that differ from it (a checkout's own changes)."""
+
+    def git(*arguments: str) -> list[str]:
+        done = subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.split()
+
+    changed = git("diff", "--name-only", "HEAD") + git("ls-files", "--others", "--exclude-standard")
+    return {
+        "commit": next(iter(git("rev-parse", "--short", "HEAD")), "unknown"),
+        "changed": [path for path in changed if path != ".venv"],
+    }
+
+
+def run_writes(
+    size: Size, server: str, name: str, args, *, dataset: dict | None = None, extra=()
+) -> dict:
+    """bench/writes.py on the database `name` (made or reused as for the reads)."""
+    dataset = dataset or prepare_dataset(size, server, name, args.rebuild)
+    url = database_url(server, name)
+    env = {**django_env(url), "TRACKER_WEB_PROCESS": "1", "RESPONSE_CACHE": "0"}
+    busy, load = cpu_busy(2.0), os.getloadavg()
+    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    out = Path(args.logs) / f"writes-{os.getpid()}.json"
+    command = [
+        str(BIN / "python"),
+        str(WRITES_SCRIPT),
+        f"--adapter={args.adapter}",
+        f"--repetitions={args.repetitions}",
+        f"--rounds={args.rounds}",
+        f"--out={out}",
+        *extra,
+    ]
+    log(
+        f"{name}: the staff writes ({args.adapter}), "
+        + ("without the statement timeout" if "--without-timeout" in extra else "in a web process")
+    )
+    done = subprocess.run(command, env=env, cwd=ROOT)
+    if done.returncode == 3:
+        raise BenchError("bench/writes.py refused to run: see its message above.")
+    if done.returncode != 0:
+        raise BenchError("bench/writes.py failed: see its output above.")
+    measured = json.loads(out.read_text(encoding="utf-8"))
+    out.unlink()
+    return {
+        "machine": machine(server),
+        **code_version(),
+        "database": name,
+        "dataset": dataset,
+        "size": size.label,
+        "started_at": started,
+        "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "cpu_busy_before": round(busy, 3),
+        "load_average_before": [round(n, 2) for n in load],
+        "note": WRITES_NOTE,
+        **measured,
+    }
+
+
+def seconds_text(value: float) -> str:
+    return f"{value:,.2f} s" if value < 100 else f"{value:,.0f} s"
+
+
+def write_figure(operation: dict | None) -> str:
+    """One write's figures, as a table cell."""
+    if operation is None:
+        return "not measured"
+    if operation["key"] == "concurrent-publish":
+        if not operation.get("rounds"):
+            return operation.get("fails", "not measured")
+        said = (
+            f"{operation['deadlocks']} deadlock(s) in {operation['rounds']} rounds "
+            f"(median {seconds_text(operation['median_s'])} a round)"
+        )
+        if operation.get("other_failures"):
+            said += "; also: " + ", ".join(operation["other_failures"])
+        return said
+    parts = []
+    if "median_s" in operation:
+        said = f"{seconds_text(operation['median_s'])}"
+        if operation.get("repetitions", 1) > 1:
+            said += f" (max {seconds_text(operation['max_s'])})"
+        parts.append(f"{said}, {operation['queries']:,} queries")
+    if operation.get("fails"):
+        failed = operation["fails"]
+        queries = f"{operation.get('failed_queries', 0):,} queries"
+        if failed.startswith("stopped after"):
+            said = f"did not finish in {failed[len('stopped after ') :]} ({queries} by then)"
+        else:
+            said = f"fails: {failed}"
+            if operation.get("failed_after_s") is not None:
+                said += f" (after {seconds_text(operation['failed_after_s'])}, {queries})"
+        if parts:
+            failed_runs = sum(run["outcome"] != "ok" for run in operation["runs"])
+            said = f"{failed_runs} of {operation['repetitions']} runs {said}"
+        parts.append(said)
+    return "; ".join(parts) or "not measured"
+
+
+def write_verdict(operation: dict | None, others: dict) -> str:
+    """Met or missed (and by how much) for a write measured now."""
+    if operation is None:
+        return "—"
+    if operation["key"] == "concurrent-publish":
+        if not operation.get("rounds"):
+            return "**missed**: not run"
+        if operation["deadlocks"]:
+            return f"**missed**: {operation['deadlocks']} deadlock(s), target 0"
+        return "met" if not operation.get("other_failures") else "**missed**: failures"
+    target = operation.get("target_s")
+    if operation.get("fails"):
+        return f"**missed**: {operation['fails']}" if target else "fails"
+    if target is None:
+        return "reported"
+    missed = []
+    if operation["median_s"] > target:
+        over = operation["median_s"] - target
+        missed.append(f"by {seconds_text(over)} ({operation['median_s'] / target:.1f}x the target)")
+    if operation["key"] == "paste-long":
+        fewer = others.get("paste-short")
+        if fewer and "queries" in fewer:
+            if operation["queries"] > fewer["queries"] + QUERY_GROWTH_ALLOWED:
+                missed.append(
+                    f"queries grow with the lines ({fewer['queries']:,} for "
+                    f"{fewer['lines']} lines, {operation['queries']:,} for {operation['lines']})"
+                )
+        else:
+            missed.append("queries not compared (the shorter list did not run)")
+    return "**missed** " + "; ".join(missed) if missed else "met"
+
+
+def write_target(operation: dict) -> str:
+    if operation["key"] == "concurrent-publish":
+        return "0 deadlocks"
+    target = operation.get("target_s")
+    if target is None:
+        return "—"
+    said = f"≤ {target:g} s"
+    if operation["key"] == "paste-long":
+        said += ", queries not growing with lines"
+    return said
+
+
+def writes_section(
+    now: dict | None, before: dict | None, title: str = "Staff writes at 1M", notes: bool = True
+) -> list[str]:
+    """The "Staff writes at 1M" section: each write before, now, its target and verdict."""
+    out = [f"## {title}", ""]
+    if now is None and before is None:
+        return [*out, "Not measured yet: `bench/run --writes`.", ""]
+    reference = now or before
+    now_ops = {o["key"]: o for o in (now or {}).get("operations", [])}
+    before_ops = {o["key"]: o for o in (before or {}).get("operations", [])}
+
+    def described(run: dict | None, what: str) -> str:
+        if run is None:
+            return f"{what}: not measured."
+        changed = [path for path in run.get("changed", []) if not path.startswith("bench/")]
+        return (
+            f"{what}: commit {run['commit']}"
+            + (f" with changes to {', '.join(changed)}" if changed else "")
+            + f", `{run['adapter']}` adapter, measured {run['measured_at']}"
+            + (
+                f" (some writes again {run['partly_measured_at']})"
+                if run.get("partly_measured_at")
+                else ""
+            )
+            + " on "
+            f"{run['machine']['cores']} cores ({run['machine']['cpu']}), load average "
+            f"{run['load_average_before'][0]:g} and {run['cpu_busy_before']:.0%} of the CPU "
+            f"busy before it began; database `{run['database']}`, statement timeout "
+            f"{run['statement_timeout']}{'' if run['web_process'] else ' (not a web process)'}."
+        )
+
+    t = reference["targets"]
+    draft = (
+        f"draft `{t['draft']}`"
+        if t.get("draft")
+        else "a draft made in each transaction from the statement's signers"
+    )
+    out += [
+        "Each write in a transaction rolled back afterwards, in a process with the web "
+        "statement timeout (`TRACKER_WEB_PROCESS=1`), repeated (median, then the slowest; a "
+        "write slower than 30 s or failing runs once; one still running after "
+        f"{reference.get('give_up_s', 120):g} s is stopped), with its SQL queries counted "
+        "by `CaptureQueriesContext` (`bench/writes.py`). Verdicts are of the median. "
+        f"Statement `{t['statement']}` ({t['statement_signatures']} signatories), {draft}; "
+        f"organisation `{t['small']}` ({t['small_signatures']} signatures) merged into the "
+        f"biggest hub `{t['hub']}` ({t['hub_signatures']:,}), which is merged into the next, "
+        f"`{t['second_hub']}` ({t['second_hub_signatures']:,}); the pasted lists go to the "
+        f"statement, at {t['organizations']:,} organisations.",
+        "",
+        f"- {described(before, 'Before')}",
+        f"- {described(now, 'Now')}",
+        "",
+        "| staff write | before | now | target | now against the target |",
+        "|---|---|---|---|---|",
+    ]
+    untimed = {o["key"]: o for o in (before or {}).get("without_timeout", {}).get("operations", [])}
+    for operation in reference["operations"]:
+        key = operation["key"]
+        current = now_ops.get(key)
+        shown = current or before_ops.get(key) or operation
+        before_figure = write_figure(before_ops.get(key))
+        if key in untimed and (before_ops.get(key) or {}).get("fails"):
+            before_figure += f"; without the timeout: {write_figure(untimed[key])}"
+        out.append(
+            f"| {shown['label']} | {before_figure} "
+            f"| {write_figure(current)} | {write_target(shown)} "
+            f"| {write_verdict(current, now_ops)} |"
+        )
+    if (now or before).get("note"):
+        out += ["", (now or before)["note"]]
+    if notes and WRITES_NOTES.exists():
+        out += ["", WRITES_NOTES.read_text(encoding="utf-8").strip()]
+    return [*out, ""]
+
+
+def combine_writes(path: Path, measured: dict, args) -> dict:
+    """
+    A partial run (--only) replaces its writes' figures in the file written before; a run
+    --without-timeout is kept in it apart.
+    """
+    if not (args.only or args.without_timeout):
+        return measured
+    old = load_writes(path)
+    if old is None or old.get("commit") != measured["commit"] or old["adapter"] != args.adapter:
+        raise BenchError(
+            f"{path.relative_to(ROOT)} is missing or of another commit or adapter: run all the "
+            "writes with the web timeout first."
+        )
+    if args.without_timeout:
+        base = old.get("without_timeout")
+        if base and args.only:
+            measured["operations"] = _replaced(base["operations"], measured["operations"])
+        old["without_timeout"] = measured
+        return old
+    old["operations"] = _replaced(old["operations"], measured["operations"])
+    old["partly_measured_at"] = measured["measured_at"]
+    old["changed"], old["targets"] = measured["changed"], measured["targets"]
+    return old
+
+
+def _replaced(operations: list[dict], new: list[dict]) -> list[dict]:
+    by_key = {operation["key"]: operation for operation in new}
+    kept = [by_key.pop(operation["key"], operation) for operation in operations]
+    return kept + list(by_key.values())
+
+
+def load_writes(path: Path) -> dict | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def merge(new: dict) -> dict:
@@ -841,16 +1120,64 @@ def main() -> int:
         "fails if any request failed",
     )
     parser.add_argument(
-        "--report", action="store_true", help="only remake docs/benchmarks.md from results.json"
+        "--report",
+        action="store_true",
+        help="only remake docs/benchmarks.md from results.json, writes.json and writes-before.json",
+    )
+    parser.add_argument(
+        "--writes",
+        action="store_true",
+        help="measure the staff writes at 1M instead of the reads (bench/writes.py): writes "
+        "bench/writes.json (bench/writes-before.json with --adapter before) and the write "
+        "section of docs/benchmarks.md",
+    )
+    parser.add_argument(
+        "--adapter",
+        choices=["services", "before"],
+        default="services",
+        help="with --writes: the write services (default), or the code of commit 6b42047, "
+        "run from a checkout of it (see bench/writes.py)",
+    )
+    parser.add_argument(
+        "--writes-database",
+        default="tracker_bench_1m",
+        help="with --writes: the 1M database to build or reuse (default tracker_bench_1m)",
+    )
+    parser.add_argument("--repetitions", type=int, default=5, help="with --writes: of each")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="with --writes: only these writes (comma-separated keys, see bench/writes.py), "
+        "replacing their figures in the JSON written before",
+    )
+    parser.add_argument(
+        "--without-timeout",
+        action="store_true",
+        help="with --writes: without the web statement timeout, kept apart in the JSON "
+        "(`without_timeout`) to say how long the writes that fail at it take",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=50, help="with --writes: of the two editors publishing"
     )
     parser.add_argument("--logs", default=os.environ.get("TMPDIR", "/tmp"), help="gunicorn logs")
     args = parser.parse_args()
 
     if args.report:
-        results = json.loads(RESULTS.read_text(encoding="utf-8"))
-        evaluate(results)
-        DOCS.write_text(markdown(results), encoding="utf-8")
-        log(f"wrote {DOCS.relative_to(ROOT)}")
+        write_docs()
+        return 0
+    if args.writes:
+        written = WRITES_BEFORE if args.adapter == "before" else WRITES
+        extra = [f"--only={args.only}"] if args.only else []
+        if args.without_timeout:
+            extra.append("--without-timeout")
+        measured = run_writes(
+            SIZES[TARGET_SIZE], args.postgres, args.writes_database, args, extra=extra
+        )
+        measured = combine_writes(written, measured, args)
+        written.write_text(json.dumps(measured, indent=2) + "\n", encoding="utf-8")
+        log(f"wrote {written.relative_to(ROOT)}")
+        if RESULTS.exists():
+            write_docs()
         return 0
     if args.smoke:
         args.duration, args.warmup, args.idle_wait = 2, 0, 0
@@ -877,6 +1204,10 @@ def main() -> int:
         database = f"tracker_bench_smoke_{os.getpid()}" if args.smoke else f"tracker_bench_{name}"
         try:
             results["sizes"][name] = run_size(size, database, args, failures)
+            if args.smoke:
+                results["writes"] = smoke_writes(
+                    size, database, results["sizes"][name]["dataset"], args, failures
+                )
         finally:
             if args.smoke:
                 drop_database(args.postgres, database)
@@ -896,6 +1227,34 @@ def main() -> int:
     for failure in failures:
         log(f"FAILED {failure}")
     return 1 if failures else 0
+
+
+def write_docs() -> None:
+    results = json.loads(RESULTS.read_text(encoding="utf-8"))
+    evaluate(results)
+    DOCS.write_text(markdown(results), encoding="utf-8")
+    log(f"wrote {DOCS.relative_to(ROOT)}")
+
+
+def smoke_writes(size: Size, database: str, dataset: dict, args, failures: list[str]) -> dict:
+    """Each staff write once on the smoke database, through whichever adapter the code has."""
+    args.adapter, args.repetitions, args.rounds = "auto", 1, 2
+    measured = run_writes(
+        size,
+        args.postgres,
+        database,
+        args,
+        dataset=dataset,
+        extra=["--paste-lines=5,15", "--signatories=20", "--give-up=30"],
+    )
+    for operation in measured["operations"]:
+        if operation.get("deadlocks") or (
+            operation.get("fails") and not operation["fails"].startswith("not run")
+        ):
+            failures.append(f"write {operation['key']}: {operation.get('fails') or 'deadlock'}")
+    section = writes_section(measured, None, "Staff writes (smoke: no targets apply)", notes=False)
+    print("\n".join(section))
+    return measured
 
 
 def stop(signum, frame):
