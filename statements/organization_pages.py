@@ -12,10 +12,11 @@ from django.db.models import Count, Prefetch
 from django.db.models.functions import ExtractYear, Upper
 from django.shortcuts import get_object_or_404, render
 
-from organizations.models import Organization, OtherName, cosigner_rows
+from organizations.models import Organization, OtherName
 from organizations.search import search_organizations
 from organizations.views import follows_former_slugs
 
+from .cosigning import cosigner_rows
 from .models import Signature
 from .views import page_of
 

@@ -20,7 +20,7 @@ def reset_fillfactor(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("organizations", "0010_cosigning_without_dates"),
+        ("organizations", "0012_remove_withheld_until"),
     ]
 
     operations = [
