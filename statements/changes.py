@@ -1,22 +1,17 @@
 """
 Reading and adding to the change log (statements.Change). Database triggers write nearly all
-of it (migration 0010_change_log); what they cannot see is said here: that an organisation was
+of it (statements.change_triggers); what they cannot see is said here: that an organisation was
 merged into another, which only the merge service knows.
 
-On SQLite the triggers are dropped before every `migrate` and put back after it (see
-migration 0010_change_log): SQLite would otherwise refuse to rebuild a table that another
-table's trigger refers to.
+The triggers themselves are in statements.change_triggers (on SQLite they are dropped before
+every `migrate` and put back after it: SQLite would otherwise refuse to rebuild a table that
+another table's trigger refers to).
 """
 
-import importlib
-
-from django.apps import apps as global_apps
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from .models import Change
-
-_migration = importlib.import_module("statements.migrations.0010_change_log")
 
 # What "this transaction" is, as the triggers count it (see Change.transaction_key).
 _TRANSACTION_SQL = {
@@ -53,30 +48,3 @@ def changes_since(change_id: int = 0, *, limit: int = 1000) -> list[Change]:
     if limit < 1:
         raise ValueError("limit must be at least 1")
     return list(Change.objects.filter(id__gt=change_id).order_by("id")[:limit])
-
-
-def drop_sqlite_triggers(*, using: str, **kwargs) -> None:
-    """Before `migrate` (pre_migrate): SQLite's change-log triggers out of the way."""
-    db = connections[using]
-    if db.vendor != "sqlite":
-        return
-    with db.cursor() as cursor:
-        cursor.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' "
-            "AND name LIKE 'tracker_changes_%'"
-        )
-        for (name,) in cursor.fetchall():
-            cursor.execute(f'DROP TRIGGER "{name}"')
-
-
-def install_sqlite_triggers(*, using: str, apps=global_apps, **kwargs) -> None:
-    """After `migrate` (post_migrate): SQLite's change-log triggers, for the tables as they are."""
-    db = connections[using]
-    if db.vendor != "sqlite":
-        return
-    present = set(db.introspection.table_names())
-    if Change._meta.db_table not in present:
-        return  # migrated back past the log
-    tables = [table for table in _migration.TABLES if table in present]
-    with db.cursor() as cursor:
-        _migration.install_sqlite_triggers(apps, cursor.execute, tables)

@@ -55,23 +55,9 @@ SITE = {
 RUN_TIME_IMPORTS = {"import_module", "__import__", "import_string", "get_model"}
 RELATIONS = {"ForeignKey", "OneToOneField", "ManyToManyField"}
 
-# Known offenders, waiting for the changes that rewrite their files: organisations' models and
-# merge still reach into statements (the merge moves to statements/merging.py; the withheld
-# names and the public counts stop needing statements), the recount command goes with
-# statements/cosigning.py, and statements/apps.py connects the signal receivers that go. Each
-# entry is (file, what it reaches, rule). Delete each entry once its file keeps the rules, and
-# then this list: an entry that no longer matches anything fails the test, so it only shrinks.
-ALLOWED = {
-    ("organizations/models.py", "statements.models", "direction"),
-    ("organizations/models.py", "statements.models", "inside a function"),
-    ("organizations/merge.py", "statements.models", "direction"),
-    (
-        "organizations/management/commands/recount_public_statements.py",
-        "statements.cosigning",
-        "direction",
-    ),
-    ("statements/apps.py", "statements.signals", "inside a function"),
-}
+# Known offenders, each as (file, what it reaches, rule): none. An entry that no longer matches
+# anything fails the test, so the list can only shrink.
+ALLOWED: set[tuple[str, str, str]] = set()
 
 
 @dataclass(frozen=True)
