@@ -27,6 +27,7 @@ statements.apps). A migration that rebuilds a table needs nothing for them.
 What counts as public is written once below (the *_PUBLIC templates); `{r}` is the row.
 """
 
+from django.apps import apps as global_apps
 from django.db import connections
 
 CHANGE_TABLE = "statements_change"
@@ -430,7 +431,7 @@ def drop_sqlite_triggers(*, using: str, **kwargs) -> None:
             cursor.execute(f'DROP TRIGGER "{name}"')
 
 
-def install_after_migrate(*, using: str, apps, **kwargs) -> None:
+def install_after_migrate(*, using: str, apps=global_apps, **kwargs) -> None:
     """After `migrate` (post_migrate): SQLite's change-log triggers, for the tables as they are."""
     db = connections[using]
     if db.vendor != "sqlite":

@@ -14,7 +14,7 @@ from django.db.models import F
 
 from organizations.models import Cosigning, Organization
 
-from .models import Signature, Statement
+from .models import Signature
 
 
 class KeptCosigners:
@@ -54,8 +54,8 @@ class KeptCosigners:
             return rows
         dates = {
             other: (first, last)
-            for other, first, last in Signature.objects.filter(
-                Statement.public_filter("statement__"),
+            for other, first, last in Signature.objects.public()
+            .filter(
                 organization_id__in=[row["organization_id"] for row in rows],
                 statement__signatures__organization=self.organization,
             )
@@ -85,9 +85,7 @@ def cosigner_rows(organization: Organization, positions=None):
     if positions is None and organization.cosigners_kept:
         return KeptCosigners(organization)
     if positions is None:
-        positions = Signature.objects.filter(
-            Statement.public_filter("statement__"), organization=organization
-        )
+        positions = Signature.objects.public().filter(organization=organization)
     return (
         Signature.objects.filter(statement_id__in=positions.values("statement_id"))
         .exclude(organization=organization)

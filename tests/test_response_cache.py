@@ -160,6 +160,7 @@ def test_every_public_table_moves_the_data_version():
         "statements.Change",
         "statements.DataVersion",
         "statements.ImportedRecord",
+        "statements.Withholding",  # the draft a withheld name waits for; the name has the flag
     }
     ours = set()
     for model in apps.get_models(include_auto_created=True):
