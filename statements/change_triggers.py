@@ -3,8 +3,8 @@ The triggers that write the change log (statements.Change), kept here for migrat
 0010_change_log and for the SQLite upkeep around every `migrate` (statements.apps). This
 module imports no model: the app config imports it before the models are ready.
 
-The change log (statements.Change) and the triggers that write it, on every public table, in
-the writing transaction: whatever writes — the ORM, a bulk update, raw SQL — logs.
+They write the log on every public table, in the writing transaction: whatever writes — the
+ORM, a bulk update, raw SQL — logs.
 
 PostgreSQL: statement-level triggers read the rows a statement wrote from its transition
 tables and log each public address they touch once (INSERT ... SELECT DISTINCT, and a unique
