@@ -20,8 +20,9 @@ the synthetic data's COPY) is followed by refresh() or rebuild(), and check() sa
 the kept values equal a fresh computation (`manage.py rebuild_derived --check`).
 
 The SQL is plain enough for PostgreSQL and SQLite alike. Counts and pairs change by exact
-increments for one statement's signers (publish, unpublish, signatures added or removed);
-a merge and refresh() recompute the rows of the organisations concerned.
+increments for what a write touched: one statement's signers (publish, unpublish, signatures
+added or removed), or a merge's moved statements; refresh() recomputes the rows of the
+organisations it is given.
 """
 
 from collections.abc import Collection, Iterable
@@ -103,6 +104,12 @@ def _in(ids: Collection[int]) -> str:
 
 def _ids(values: Iterable[int] | QuerySet) -> list[int]:
     return sorted({int(pk) for pk in values if pk is not None})
+
+
+def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
+    """Lists of ids short enough for one query's parameters (SQLite allows 32,766)."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _is_public(statement_id: int) -> bool:
@@ -246,8 +253,7 @@ def _remove_pairs(statement_id: int, changed: Collection[int] | None) -> None:
         )
         if count == 0
     ]
-    for start in range(0, len(emptied), 5000):
-        chunk = emptied[start : start + 5000]
+    for chunk in _chunks(emptied):
         _run(f"DELETE FROM {COSIGNING} WHERE id IN ({_in(chunk)})", chunk)
 
 
@@ -294,12 +300,55 @@ def statement_visibility_changed(*, statement_id: int, was_public: bool, is_publ
     _update_kept(signers)
 
 
-def organizations_merged(*, keep_id: int, other_id: int) -> None:
+def organizations_merged(
+    *, keep_id: int, other_id: int, moved_statement_ids: Collection[int]
+) -> None:
     """
-    After a merge moved the other organisation's signatures to the one kept: both are
-    counted again, and every co-signing row of either, or with either, is recomputed.
+    After a merge moved the other organisation's signatures to the one kept, on the
+    statements the kept one had not signed (`moved_statement_ids`), and deleted the other's
+    where both had signed. Only the other's share changes: its rows, and the rows others
+    kept with it, go; on each moved public statement the kept organisation now shares with
+    every signer, which is counted into its pairs; and its count grows by those statements.
+    What the kept one had signed itself is untouched, so merging a small organisation into
+    the biggest hub costs the small one's statements, not the hub's.
     """
-    _refresh_organizations(_ids([keep_id, other_id]))
+    _run(
+        f"DELETE FROM {COSIGNING} WHERE organization_id = %s OR other_id = %s",
+        [other_id, other_id],
+    )
+    public = []
+    moved = _ids(moved_statement_ids)
+    for chunk in _chunks(moved):
+        public += _ids(
+            pk
+            for (pk,) in _rows(
+                f"SELECT id FROM {STATEMENT} "
+                f"WHERE id IN ({_in(chunk)}) AND status IN ({_PUBLIC_IN})",
+                [*chunk, *PUBLIC],
+            )
+        )
+    for chunk in _chunks(public):
+        # The kept organisation's pairs on these statements, kept side first, each counted
+        # once for every statement the pair now shares.
+        signers = (
+            f"SELECT organization_id FROM {SIGNATURE} "
+            f"WHERE statement_id IN ({_in(chunk)}) AND organization_id <> %s"
+        )
+        _run(
+            f"{_INSERT} SELECT organization_id, other_id, COUNT(*) FROM ("
+            f"SELECT %s AS organization_id, s.organization_id AS other_id FROM ({signers}) s "
+            f"WHERE %s IN ({_KEPT}) "
+            f"UNION ALL SELECT s.organization_id, %s FROM ({signers}) s "
+            f"WHERE s.organization_id IN ({_KEPT})"
+            f") AS pairs GROUP BY organization_id, other_id "
+            f"ON CONFLICT (organization_id, other_id) DO UPDATE SET "
+            f"shared_count = {COSIGNING}.shared_count + excluded.shared_count",
+            [keep_id, *chunk, keep_id, keep_id, keep_id, *chunk, keep_id],
+        )
+    if public:
+        _shift_counts([keep_id], len(public))
+    _recount([other_id])
+    _update_kept(_ids([keep_id, other_id]))
 
 
 def refresh(*, organization_ids: Iterable[int] = (), statement_ids: Iterable[int] = ()) -> None:

@@ -162,11 +162,10 @@ def merge_organizations(*, keep: Organization, other: Organization) -> MergeRepo
     if keep.pk == other.pk:
         raise ValidationError("An organisation cannot be merged into itself.")
     with transaction.atomic():
-        signed = (
-            Signature.objects.filter(organization__in=[keep.pk, other.pk])
-            .order_by()
-            .values_list("statement_id", flat=True)
-            .distinct()
+        # The statements whose signatures change are the other's: those the kept one signed
+        # alone keep theirs, and its count and co-signing rows are guarded by its own lock.
+        signed = Signature.objects.filter(organization=other.pk).values_list(
+            "statement_id", flat=True
         )
         derived.lock_for_write(statement_ids=list(signed), organization_ids=[keep.pk, other.pk])
         locked = Organization.objects.in_bulk([keep.pk, other.pk])
@@ -208,7 +207,7 @@ class _Merge:
         # its names, details and address would tell of an unpublished statement.
         self.draft = withheld_draft(self.other)
         was_public = self.draft is None
-        printed_names = self.move_signatures()
+        printed_names, moved_statement_ids = self.move_signatures()
         self.move_other_names()
         self.add_name(self.other.name, OtherName.Kind.FORMER, self.draft)
         self.add_name(self.other.acronym, OtherName.Kind.ACRONYM, self.draft)
@@ -222,7 +221,9 @@ class _Merge:
         self.move_former_slugs()
         self.fill_blanks()
         self.save(self.keep)  # so that the kept record's own history shows the merge
-        derived.organizations_merged(keep_id=self.keep.pk, other_id=self.other.pk)
+        derived.organizations_merged(
+            keep_id=self.keep.pk, other_id=self.other.pk, moved_statement_ids=moved_statement_ids
+        )
 
         old_pk, old_slug = self.other.pk, self.other.slug
         self.other._change_reason = self.reason
@@ -240,8 +241,11 @@ class _Merge:
         obj._change_reason = self.reason
         obj.save()
 
-    def move_signatures(self) -> list[tuple[str, Statement]]:
-        """Move the other's signatures; returns the names it was printed under where both signed."""
+    def move_signatures(self) -> tuple[list[tuple[str, Statement]], list[int]]:
+        """
+        Move the other's signatures. Returns the names it was printed under where both
+        signed, and the statements its signatures moved to the kept organisation on.
+        """
         theirs = Signature.objects.filter(organization=self.other)
         shared = theirs.filter(
             statement_id__in=Signature.objects.filter(organization=self.keep).values("statement_id")
@@ -271,9 +275,10 @@ class _Merge:
                 default=F("name_as_printed"),
             ),
         }
+        moved_statement_ids = list(moving.values_list("statement_id", flat=True))
         self.history.changed(moving, **moved_values)
         self.report.signatures_moved = moving.update(**moved_values)
-        return printed_names
+        return printed_names, moved_statement_ids
 
     def combine(self) -> list[int]:
         """

@@ -17,6 +17,7 @@ from organizations.models import Cosigning, Organization
 from statements import derived
 from statements.cosigning import cosigner_rows
 from statements.deleting import delete_organization, delete_statement
+from statements.merging import merge_organizations
 from statements.models import Signature, Statement
 from statements.publishing import publish, redate, retract, save_statement, unpublish
 
@@ -184,11 +185,38 @@ def test_a_merge_recomputes_both_organisations(signed):
     a, c, d = signed["a"], signed["c"], signed["d"]
     # What a merge of d into c leaves: d's signatures moved to c where c had none.
     Signature.objects.filter(organization=d, statement__signatures__organization=c).delete()
+    moved = list(Signature.objects.filter(organization=d).values_list("statement_id", flat=True))
     Signature.objects.filter(organization=d).update(organization=c)
+    derived.organizations_merged(keep_id=c.pk, other_id=d.pk, moved_statement_ids=moved)
     d.delete()
-    derived.organizations_merged(keep_id=c.pk, other_id=d.pk)
     assert_right()
     assert table()[a.pk, c.pk] == 1
+
+
+def test_a_merge_moves_only_the_other_organisations_share(signed, settings):
+    """
+    b signed one (with c: combined) and two (without c: moved). After the merge c shares
+    two with a, one stays counted once, and nothing of b is left: every count and pair as
+    a fresh computation gives, with the kept organisation's own statements untouched.
+    """
+    a, b, c = signed["a"], signed["b"], signed["c"]
+    assert table()[a.pk, c.pk] == 1
+    merge_organizations(keep=c, other=b)
+    assert_right()
+    assert table()[a.pk, c.pk] == table()[c.pk, a.pk] == 2
+    assert not [pair for pair in table() if b.pk in pair]
+    assert counts()[c.pk] == 2
+
+
+def test_a_merge_that_makes_an_organisation_a_hub_computes_its_rows(signed, settings):
+    settings.COSIGNERS_KEPT_FROM = 2  # c has one public statement: not kept until the merge
+    derived.rebuild()
+    a, b, c = signed["a"], signed["b"], signed["c"]
+    assert not Organization.objects.get(pk=c.pk).cosigners_kept
+    merge_organizations(keep=c, other=b)
+    assert Organization.objects.get(pk=c.pk).cosigners_kept
+    assert derived.check() == []
+    assert table()[c.pk, a.pk] == 2
 
 
 def test_refresh_mends_what_a_bulk_write_touched(signed):
