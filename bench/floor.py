@@ -316,11 +316,33 @@ def cosigners(db: Db, base: str, query: dict, slug: str):
     pk, _, kept = found[0]
     if kept:
         # The co-signing table the product keeps for such organisations, as the app reads it:
-        # the page's rows, then the dates each pair shared, for those rows only.
+        # the page's rows, then the dates each pair shared, for those rows only, each found
+        # the cheaper way (walking the statements by date for a frequent co-signer, through
+        # the co-signer's own signatures for a rare one).
+        both = (
+            "EXISTS (SELECT 1 FROM statements_signature k WHERE k.statement_id = st.id "
+            "AND k.organization_id = %(pk)s)"
+        )
+        walk = (
+            f"(SELECT st.issued_on FROM statements_statement st WHERE st.status IN {PUBLIC} "
+            f"AND {both} AND EXISTS (SELECT 1 FROM statements_signature x "
+            f"WHERE x.statement_id = st.id AND x.organization_id = p.id) "
+            f"ORDER BY st.issued_on {{}} LIMIT 1)"
+        )
+        through = (
+            f"(SELECT {{}}(st.issued_on) FROM statements_signature x "
+            f"JOIN statements_statement st ON st.id = x.statement_id "
+            f"WHERE x.organization_id = p.id AND st.status IN {PUBLIC} AND {both})"
+        )
+        cheaper = (
+            f"p.shared_count * p.public_statement_count >= "
+            f"(SELECT count(*) FROM statements_statement WHERE status IN {PUBLIC})"
+        )
         rows = db.all(
             f"""
             WITH page AS (
-                SELECT o.id, o.slug, o.name, o.acronym, c.shared_count,
+                SELECT o.id, o.slug, o.name, o.acronym, o.public_statement_count,
+                       c.shared_count,
                        (SELECT count(*) FROM organizations_cosigning
                         WHERE organization_id = %(pk)s) AS total
                 FROM organizations_cosigning c
@@ -328,19 +350,14 @@ def cosigners(db: Db, base: str, query: dict, slug: str):
                 WHERE c.organization_id = %(pk)s
                 ORDER BY c.shared_count DESC, o.name, o.id
                 LIMIT %(size)s
-            ), dates AS (
-                SELECT b.organization_id, min(s.issued_on) AS first_shared_on,
-                       max(s.issued_on) AS last_shared_on
-                FROM statements_signature b
-                JOIN statements_signature a ON a.statement_id = b.statement_id
-                     AND a.organization_id = %(pk)s
-                JOIN statements_statement s ON s.id = b.statement_id
-                WHERE b.organization_id IN (SELECT id FROM page) AND s.status IN {PUBLIC}
-                GROUP BY b.organization_id
             )
-            SELECT p.slug, p.name, p.acronym, p.shared_count, d.first_shared_on,
-                   d.last_shared_on, p.total
-            FROM page p LEFT JOIN dates d ON d.organization_id = p.id
+            SELECT p.slug, p.name, p.acronym, p.shared_count,
+                   CASE WHEN {cheaper} THEN {walk.format("ASC")}
+                        ELSE {through.format("min")} END,
+                   CASE WHEN {cheaper} THEN {walk.format("DESC")}
+                        ELSE {through.format("max")} END,
+                   p.total
+            FROM page p
             ORDER BY p.shared_count DESC, p.name, p.id
             """,
             {"pk": pk, "size": COSIGNERS_PAGE},

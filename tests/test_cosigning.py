@@ -266,3 +266,27 @@ def test_drift_from_writes_outside_the_product_fails_nothing_and_a_rebuild_mends
     assert derived.check() != []
     derived.rebuild()
     check()
+
+
+def test_dates_are_right_for_frequent_and_rare_co_signers():
+    """
+    A frequent co-signer's dates are found by walking the statements in date order, a rare
+    one's through its own signatures: both give the dates the signatures say.
+    """
+    hub, frequent, rare = (factories.organization() for _ in range(3))
+    days = [D(2020, 1, 1) + datetime.timedelta(days=37 * n) for n in range(12)]
+    statements = [factories.statement(issued_on=day) for day in reversed(days)]
+    for statement in statements:
+        sign(statement, hub, frequent)
+    factories.sign(statements[5], rare)
+    factories.sign(statements[7], rare)
+    check()
+    rows = {row["organization_id"]: row for row in cosigner_rows(hub)}
+    assert (rows[frequent.pk]["first_shared_on"], rows[frequent.pk]["last_shared_on"]) == (
+        days[0],
+        days[-1],
+    )
+    assert (rows[rare.pk]["first_shared_on"], rows[rare.pk]["last_shared_on"]) == (
+        days[4],
+        days[6],
+    )
