@@ -815,10 +815,26 @@ def markdown(results: dict) -> str:
 # --- Staff writes --------------------------------------------------------------------------
 
 QUERY_GROWTH_ALLOWED = 10  # as bench/writes.py: a constant number of queries, not per line
-WRITES_NOTE = (
-    "The machine's 2 cores were shared with other work while this ran (see the load "
-    "average and CPU busy share recorded): a write's time varies with it, its queries do not."
-)
+
+
+def writes_note(runs: dict) -> str | None:
+    """What to say of a run made while other work shared the machine's cores."""
+    loaded = [
+        name
+        for name, run in runs.items()
+        if run
+        and (
+            run.get("cpu_busy_before", 0) > 0.15
+            or run.get("load_average_before", [0])[0] > run.get("machine", {}).get("cores", 1)
+        )
+    ]
+    if not loaded:
+        return None
+    return (
+        f"The machine's cores were shared with other work while {' and '.join(loaded)} ran "
+        "(see the load average and CPU busy share recorded): a write's time varies with it, "
+        "its queries do not."
+    )
 
 
 def code_version() -> dict:
@@ -875,7 +891,6 @@ def run_writes(
         "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "cpu_busy_before": round(busy, 3),
         "load_average_before": [round(n, 2) for n in load],
-        "note": WRITES_NOTE,
         **measured,
     }
 
@@ -1032,8 +1047,9 @@ def writes_section(
             f"| {write_figure(current)} | {write_target(shown)} "
             f"| {write_verdict(current, now_ops)} |"
         )
-    if (now or before).get("note"):
-        out += ["", (now or before)["note"]]
+    note = writes_note({"before": before, "now": now})
+    if note:
+        out += ["", note]
     if notes and WRITES_NOTES.exists():
         out += ["", WRITES_NOTES.read_text(encoding="utf-8").strip()]
     return [*out, ""]
