@@ -41,7 +41,13 @@ def connection() -> psycopg.Connection:
     """
     conn = getattr(_local, "conn", None)
     if conn is None or conn.closed:
-        conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, prepare_threshold=None)
+        conn = psycopg.connect(
+            os.environ["DATABASE_URL"],
+            autocommit=True,
+            prepare_threshold=None,
+            # As the product's web processes connect (tracker/settings.py).
+            options="-c jit=off -c max_parallel_workers_per_gather=0",
+        )
         _local.conn = conn
     return conn
 

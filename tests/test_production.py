@@ -297,7 +297,7 @@ def test_postgresql_going_away_answers_503_fast_and_recovers_by_itself(server, r
     assert statuses == [200] * len(PAGES)
 
 
-def test_web_requests_have_a_statement_timeout_and_commands_do_not(scratch):
+def test_web_requests_have_a_statement_timeout_and_no_parallel_workers_and_commands_do(scratch):
     if not on_postgresql():
         pytest.skip("PostgreSQL only (CI runs this there)")
     probe = (
@@ -309,6 +309,7 @@ def test_web_requests_have_a_statement_timeout_and_commands_do_not(scratch):
         "from django.db import OperationalError, connection\n"
         "with connection.cursor() as cursor:\n"
         "    cursor.execute('SHOW statement_timeout'); print(cursor.fetchone()[0])\n"
+        "    cursor.execute('SHOW max_parallel_workers_per_gather'); print(cursor.fetchone()[0])\n"
         "    try:\n"
         "        cursor.execute('SELECT pg_sleep(1)'); print('finished')\n"
         "    except OperationalError as exc:\n"
@@ -319,11 +320,13 @@ def test_web_requests_have_a_statement_timeout_and_commands_do_not(scratch):
     web = subprocess.run(
         [sys.executable, "-c", probe, "web"], cwd=ROOT, env=env, capture_output=True, text=True
     )
-    assert web.stdout.split() == ["300ms", "QueryCanceled"], web.stderr
+    assert web.stdout.split() == ["300ms", "0", "QueryCanceled"], web.stderr
     command = subprocess.run(
         [sys.executable, "-c", probe, "command"], cwd=ROOT, env=env, capture_output=True, text=True
     )
-    assert command.stdout.split() == ["0", "finished"], command.stderr
+    workers = command.stdout.split()[1] if len(command.stdout.split()) == 3 else None
+    assert workers not in (None, "0"), command.stdout  # the server's own setting (2 by default)
+    assert command.stdout.split() == ["0", workers, "finished"], command.stderr
 
 
 def test_a_pg_dump_backup_restores_to_the_same_records(scratch, tmp_path):

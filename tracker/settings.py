@@ -109,6 +109,10 @@ def env_database(name: str, default: str) -> dict:
         if os.environ.get("TRACKER_WEB_PROCESS") == "1":
             timeout = env_int("DATABASE_WEB_STATEMENT_TIMEOUT", 10_000, minimum=1)
             flags += f" -c statement_timeout={timeout}"
+            # Nor does it start parallel workers: launching them took longer than the
+            # short queries they would share (about 25 ms for the hub's co-signers at 1M),
+            # and a busy web server has no idle cores to give them.
+            flags += " -c max_parallel_workers_per_gather=0"
         options["options"] = flags.strip()
         # When PostgreSQL is unreachable a request fails within seconds instead of hanging:
         # connecting gives up after DATABASE_CONNECT_TIMEOUT, and a connection whose server
