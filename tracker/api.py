@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 import django_filters
 import idna
+import orjson
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import models
 from django.http import (
@@ -192,6 +193,28 @@ class CSVWriter:
 
     def writerow(self, cells):
         return self._writer.writerow([spreadsheet_cell(cell) for cell in cells])
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    """
+    DRF's JSON, byte for byte, written by orjson: several times faster for the large answers
+    (a 500-signatory statement is 160 KB). Dates and times, decimals and lazy texts go
+    through DRF's own encoder, so they read as DRF writes them (a UTC time ends in "Z"), and
+    so do U+2028 and U+2029, escaped as DRF escapes them. An answer asked for with an
+    indent (`Accept: application/json; indent=4`), or holding what orjson cannot write (an
+    integer beyond 64 bits), is written by DRF itself.
+    """
+
+    _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None or self.get_indent(accepted_media_type, renderer_context or {}) is not None:
+            return super().render(data, accepted_media_type, renderer_context)
+        try:
+            written = orjson.dumps(data, default=self.encoder_class().default, option=self._OPTIONS)
+        except orjson.JSONEncodeError:
+            return super().render(data, accepted_media_type, renderer_context)
+        return written.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
 
 
 class CSVRenderer(renderers.BaseRenderer):
@@ -396,7 +419,7 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
     (tracker.response_cache.KeptAnswers), added where tracker/urls.py routes each endpoint.
     """
 
-    renderer_classes = [renderers.JSONRenderer, CSVRenderer]
+    renderer_classes = [JSONRenderer, CSVRenderer]
     content_negotiation_class = ContentNegotiation
     multi_value_params: frozenset[str] = frozenset({"signed_by"})
     pagination_class = PageNumberPagination
@@ -457,7 +480,7 @@ class ReadOnlyViewSet(ReadOnlyModelViewSet):
         if response.status_code >= 400 and isinstance(
             getattr(request, "accepted_renderer", None), CSVRenderer
         ):
-            request.accepted_renderer = renderers.JSONRenderer()
+            request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = request.accepted_renderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
 
