@@ -61,8 +61,13 @@ class StatementViewSet(ReadOnlyViewSet):
         as_of = parse_as_of(self.request) if self.action == "retrieve" else None
         queryset = Statement.objects.public().listed(as_of).order_by("-issued_on", "-id")
         if self.action == "retrieve":
-            return queryset.with_public_parts(as_of)
+            return queryset.with_public_parts()
         return queryset
+
+    def get_object(self):
+        statement = super().get_object()
+        statement.public_signatures = statement.signature_rows(parse_as_of(self.request))
+        return statement
 
 
 @extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))

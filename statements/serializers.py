@@ -148,6 +148,7 @@ class StatementDetailSerializer(StatementListSerializer):
     signatures = StatementSignatureSerializer(
         many=True,
         read_only=True,
+        source="public_signatures",  # rows (statements.models.SignatureRow), set by the view
         help_text="Lead sponsors and signatories in printed order (with `as_of`, only those "
         "who had signed by that date and not withdrawn).",
     )

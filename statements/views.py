@@ -124,7 +124,7 @@ def statement_detail(request, slug):
     preview = request.user.is_staff and request.user.has_perm("statements.view_statement")
     statements = Statement.objects.all() if preview else Statement.objects.public()
     statement = get_object_or_404(statements.listed().with_public_parts(), slug=slug)
-    signatures = list(statement.signatures.all())
+    signatures = statement.signature_rows()
     response = render(
         request,
         "statements/statement_detail.html",
