@@ -85,7 +85,7 @@ class SignatureViewSet(ReadOnlyViewSet):
     csv_filename = "signatures"
 
     def get_queryset(self):
-        return Signature.objects.public().select_related("statement", "organization").order_by("id")
+        return Signature.objects.public().listed().order_by("id")
 
 
 @extend_schema_view(

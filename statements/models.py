@@ -316,6 +316,32 @@ class SignatureRow:
 
 
 class SignatureQuerySet(models.QuerySet):
+    # What a listed signature shows (the API's signatures and timelines, and their CSV):
+    # itself, its statement's reference and its organisation's.
+    LISTED_FIELDS = (
+        "id",
+        "role",
+        "name_as_printed",
+        "position",
+        "joined_on",
+        "withdrawn_on",
+        "withdrawal_reason",
+        "statement__id",
+        "statement__slug",
+        "statement__title",
+        "statement__kind",
+        "statement__status",
+        "statement__issued_on",
+        "organization__id",
+        "organization__slug",
+        "organization__name",
+        "organization__acronym",
+    )
+
+    def listed(self):
+        """With their statements and organisations, read for what a list shows of them."""
+        return self.select_related("statement", "organization").only(*self.LISTED_FIELDS)
+
     def rows(self) -> list[SignatureRow]:
         """These signatures as SignatureRow values, in the queryset's order."""
         return [SignatureRow(*values) for values in self.values_list(*SignatureRow.COLUMNS)]

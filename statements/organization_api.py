@@ -220,9 +220,7 @@ class OrganizationViewSet(ReadOnlyViewSet):
             # Its positions are its signatures on public statements: the count it keeps.
             self.known_count = organization.public_statement_count
         entries = (
-            self.positions(organization)
-            .select_related("statement", "organization")
-            .order_by("statement__issued_on", "statement_id")
+            self.positions(organization).listed().order_by("statement__issued_on", "statement_id")
         )
         if request.accepted_renderer.format == "csv":
             rows, link = self.csv_page(request, entries)
