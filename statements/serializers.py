@@ -83,6 +83,21 @@ class StatementListSerializer(serializers.ModelSerializer):
             "url",
         ]
 
+    def to_representation(self, statement):
+        return {
+            "slug": statement.slug,
+            "title": statement.title,
+            "kind": statement.kind,
+            "status": statement.status,
+            "issued_on": iso_date(statement.issued_on),
+            "place": statement.place,
+            "ask": statement.ask,
+            "topics": [topic.slug for topic in statement.topics.all()],
+            "lead_count": statement.lead_count,
+            "signatory_count": statement.signatory_count,
+            "url": detail_url(self.context["request"], "api:statement-detail", statement.slug),
+        }
+
 
 class StatementSignatureSerializer(serializers.ModelSerializer):
     organization = OrganizationRefSerializer(read_only=True)
@@ -168,6 +183,10 @@ class StatementDetailSerializer(StatementListSerializer):
             "coverage",
             "quotes",
         ]
+
+    def to_representation(self, statement):
+        # Field by field, as DRF writes a record: one statement, not a list's rows.
+        return serializers.ModelSerializer.to_representation(self, statement)
 
 
 class SignatureSerializer(serializers.ModelSerializer):
