@@ -57,7 +57,8 @@ SMOKE_RESULTS = BENCH / "smoke-results.json"
 WRITES = BENCH / "writes.json"
 WRITES_BEFORE = BENCH / "writes-before.json"
 WRITES_SCRIPT = BENCH / "writes.py"
-WRITES_NOTES = BENCH / "writes-notes.md"  # written by hand about the figures
+WRITES_NOTES = BENCH / "writes-notes.md"
+MIX = BENCH / "mix.json"  # the read mixes (bench/mix.py)  # written by hand about the figures
 NOTES = BENCH / "notes.md"
 DOCS = ROOT / "docs" / "benchmarks.md"
 GENERATOR = ROOT / "statements" / "management" / "commands" / "generate_synthetic.py"
@@ -811,6 +812,8 @@ def markdown(results: dict) -> str:
         ]
     out += ["## Growth from 10k to 1M signatures", "", *growth_table(results), ""]
     out += writes_section(load_writes(WRITES), load_writes(WRITES_BEFORE))
+    if MIX.exists():
+        out += mix_section(json.loads(MIX.read_text(encoding="utf-8")))
     out += ["## What the numbers say: targets met and missed, and why", ""]
     out.append(NOTES.read_text(encoding="utf-8").strip() if NOTES.exists() else "No notes yet.")
     return "\n".join(out) + "\n"
@@ -981,6 +984,46 @@ def write_target(operation: dict) -> str:
     if operation["key"] == "paste-long":
         said += ", queries not growing with lines"
     return said
+
+
+def mix_section(results: dict) -> list[str]:
+    """The section made from bench/mix.json (bench/mix.py)."""
+    out = ["## Read mixes at 1M", ""]
+    titles = {
+        "changes": "The read mix while an editor commits public changes",
+        "long-tail": "The long tail: random addresses over the whole dataset",
+        "instances": "Two instances behind one Redis, against one",
+    }
+    for mode, title in titles.items():
+        if mode not in results:
+            continue
+        measured = results[mode]
+        out += [
+            f"### {title}",
+            "",
+            f"{measured['clients']} connections for {measured['seconds']:g} s a run; gunicorn, "
+            f"{measured['workers']} workers of {measured['threads']} threads, with "
+            "tracker/gunicorn.conf.py; "
+            f"database `{measured.get('dataset', '')}`, commit {measured['code']['commit']}, "
+            f"measured {measured['measured_at']} (bench/mix.py {mode}).",
+            "",
+            "| run | req/s | p50 ms | p95 ms | worst p95 of a kind | hit rate | errors |",
+            "|---|--:|--:|--:|---|--:|--:|",
+        ]
+        for name, run in measured["runs"].items():
+            if not isinstance(run, dict):
+                out.append(f"| {name} | {run} | | | | | |")
+                continue
+            kinds = run.get("p95_ms_by_kind", {})
+            worst = max(kinds.items(), key=lambda item: item[1] or 0) if kinds else ("", None)
+            failed = sum(n for status, n in run["statuses"].items() if not status.startswith("2"))
+            hit = "n/a" if run["hit_rate"] is None else f"{run['hit_rate']:.0%}"
+            out.append(
+                f"| {name} | {run['req_per_s']:,.1f} | {run['p50_ms']} | {run['p95_ms']} "
+                f"| {worst[1]} ({worst[0]}) | {hit} | {failed + sum(run['errors'].values())} |"
+            )
+        out.append("")
+    return out
 
 
 def writes_section(
