@@ -98,6 +98,7 @@ $(WRK):
 bench: install $(WRK)
 	bench/run
 	bench/run --writes
+	$(PY) bench/mix.py all
 
 bench-smoke: install $(WRK)
 	bench/run --smoke
