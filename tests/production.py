@@ -10,6 +10,7 @@ at a time.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -19,6 +20,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -59,7 +61,15 @@ def manage(*args: str, env: dict, check: bool = True, **kwargs) -> subprocess.Co
 def base_env(database_url: str) -> dict:
     """The environment of a fresh process: none of this one's settings (nor its mark as a web
     process, which importing tracker.wsgi in a test leaves behind)."""
-    skipped = ("DJANGO_", "DATABASE_", "TRACKER_", "GUNICORN_", "WEB_CONCURRENCY")
+    skipped = (
+        "DJANGO_",
+        "DATABASE_",
+        "TRACKER_",
+        "GUNICORN_",
+        "WEB_CONCURRENCY",
+        "REDIS_URL",
+        "CACHE_KEY_PREFIX",
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(skipped)}
     env.update(DATABASE_URL=database_url, RESPONSE_CACHE="1")
     return env
@@ -91,11 +101,11 @@ def stop(process: subprocess.Popen) -> None:
 class ScratchDatabase:
     """A database of its own, migrated and seeded, dropped at the end."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, label: str = "production"):
         self.tmp = tmp
         if on_postgresql():
             server = suite_database_url().rsplit("/", 1)[0]
-            self.name = f"tracker_production_{os.getpid()}"
+            self.name = f"tracker_{label}_{os.getpid()}"
             self.admin_url = f"{server}/postgres"
             self.url = f"{server}/{self.name}"
             with psycopg.connect(self.admin_url, autocommit=True) as conn:
@@ -213,6 +223,87 @@ def fetch(
             return resp.status, resp.headers, resp.read(), time.monotonic() - started
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers, exc.read(), time.monotonic() - started
+
+
+def post_login(base: str, username: str, password: str):
+    """
+    (status, headers) of the admin login form, as a browser behind the HTTPS proxy posts it:
+    its CSRF cookie (sent by hand, as the cookie is Secure and this socket is plain HTTP),
+    token and Referer.
+    """
+    secure_base = base.replace("http:", "https:", 1)
+    headers = {"X-Forwarded-Proto": "https", "Referer": f"{secure_base}/admin/login/"}
+    _, page_headers, page, _ = fetch(f"{base}/admin/login/")
+    cookie = page_headers["Set-Cookie"].split(";", 1)[0]
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token.decode(), "username": username, "password": password}
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/admin/login/?next=/admin/", form, {**headers, "Cookie": cookie}
+    )
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers
+
+
+def redis_server_binary() -> str | None:
+    return shutil.which("redis-server") or next(
+        (path for path in ("/usr/bin/redis-server",) if Path(path).exists()), None
+    )
+
+
+class RedisServer:
+    """
+    A redis-server of the test's own on a free port of 127.0.0.1, keeping nothing on disk.
+    `kill()` ends it as a crash would (everything it held is lost); `start()` starts a fresh
+    one on the same port.
+    """
+
+    def __init__(self, directory: Path):
+        binary = redis_server_binary()
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (Debian: apt-get install redis)")
+        self.binary = binary
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        log = self.directory / "redis.log"
+        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
+        with log.open("ab") as output:
+            self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while not self.answers():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start:\n{log.read_text()[-2000:]}")
+            time.sleep(0.05)
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    close = kill
 
 
 @contextmanager

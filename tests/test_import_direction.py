@@ -41,6 +41,7 @@ TOOLKIT = {
     "tracker.authentication",
     "tracker.middleware",
     "tracker.filtering",
+    "tracker.cache",
 }
 SITE = {
     "tracker.urls",

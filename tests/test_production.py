@@ -27,6 +27,7 @@ from .production import (
     nginx,
     nginx_binary,
     on_postgresql,
+    post_login,
     production_env,
 )
 
@@ -377,37 +378,6 @@ def test_a_pg_dump_backup_restores_to_the_same_records(scratch, tmp_path):
             conn.execute(f'DROP DATABASE IF EXISTS "{restored_name}" WITH (FORCE)')
 
 
-def _post_login(base: str, username: str, password: str):
-    """
-    The admin login form, as a browser behind the HTTPS proxy posts it: its CSRF cookie (sent
-    by hand, as the cookie is Secure and this socket is plain HTTP), token and Referer.
-    """
-    import re
-    import urllib.parse
-
-    secure_base = base.replace("http:", "https:", 1)
-    headers = {"X-Forwarded-Proto": "https", "Referer": f"{secure_base}/admin/login/"}
-    _, page_headers, page, _ = fetch(f"{base}/admin/login/")
-    cookie = page_headers["Set-Cookie"].split(";", 1)[0]
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    form = urllib.parse.urlencode(
-        {"csrfmiddlewaretoken": token.decode(), "username": username, "password": password}
-    ).encode()
-    request = urllib.request.Request(
-        f"{base}/admin/login/?next=/admin/", form, {**headers, "Cookie": cookie}
-    )
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    try:
-        with urllib.request.build_opener(NoRedirect).open(request) as response:
-            return response.status, response.headers
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers
-
-
 def test_a_staff_login_gets_a_secure_session_and_brute_force_is_locked_out(server, scratch):
     env = production_env(scratch.url, DJANGO_SUPERUSER_PASSWORD="a-long-staff-password-42")
     for name in ("staff", "target"):
@@ -418,12 +388,12 @@ def test_a_staff_login_gets_a_secure_session_and_brute_force_is_locked_out(serve
             f"--email={name}@example.org",
             env=env,
         )
-    status, headers = _post_login(server, "staff", "a-long-staff-password-42")
+    status, headers = post_login(server, "staff", "a-long-staff-password-42")
     assert status == 302
     session = next(c for c in headers.get_all("Set-Cookie") if c.startswith("sessionid="))
     for flag in ("Secure", "HttpOnly", "SameSite=Lax"):
         assert flag in session
     # Brute force against another account, across the server's workers: locked after five.
-    statuses = [_post_login(server, "target", f"guess-{n}")[0] for n in range(5)]
+    statuses = [post_login(server, "target", f"guess-{n}")[0] for n in range(5)]
     assert statuses == [200, 200, 200, 200, 429]
-    assert _post_login(server, "target", "a-long-staff-password-42")[0] == 429
+    assert post_login(server, "target", "a-long-staff-password-42")[0] == 429

@@ -42,6 +42,9 @@ KEPT_HEADERS = frozenset(
         "vary",
     }
 )
+# "hit" on an answer that was kept, "miss" on one that was built where a kept one could have
+# served (public GET pages and API answers), so that operators and tests see which it was.
+CACHE_HEADER = "X-Cache"
 _VERSION_SQL = f"SELECT version FROM {DataVersion._meta.db_table} WHERE id = 1"
 
 
@@ -137,9 +140,11 @@ class PublicPageCacheMiddleware:
             return self.get_response(request)
         cached = lookup(key)
         if cached is not None:
+            cached[CACHE_HEADER] = "hit"
             return cached
         response = self.get_response(request)
         store(key, response)
+        response[CACHE_HEADER] = "miss"
         return response
 
 
@@ -165,12 +170,15 @@ class KeptAnswers:
         if kept is None:
             self.kept_answer_key = key
         else:
+            kept[CACHE_HEADER] = "hit"
             setattr(self, request.method.lower(), lambda *args, **kwargs: kept)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if getattr(self, "kept_answer_key", None) and isinstance(response, Response):
-            store(self.kept_answer_key, response)
+        if getattr(self, "kept_answer_key", None):
+            if isinstance(response, Response):
+                store(self.kept_answer_key, response)
+            response[CACHE_HEADER] = "miss"
         return response
 
 

@@ -14,14 +14,24 @@ Every variable is checked: a malformed value stops start-up with a message namin
     DATABASE_CONNECT_TIMEOUT        seconds to wait for PostgreSQL to answer (default: 5)
     DATABASE_WEB_STATEMENT_TIMEOUT  longest query a web request may run, in milliseconds
                           (default: 10000; PostgreSQL only; management commands are not bound)
+    REDIS_URL             e.g. redis://127.0.0.1:6379/0: the cache every worker and instance
+                          shares (kept answers, API rate limits); default: none, each worker
+                          keeps its own in memory. See the README, "Deploying several instances"
+    CACHE_KEY_PREFIX      starts every key in Redis, so that deployments sharing one Redis
+                          keep apart (default: a digest of the database's host, port and name)
+    API_ANON_RATE         anonymous API requests allowed per client address, e.g. 120/minute
+                          (the default) or 5000/day
+    API_NUM_PROXIES       how many proxies in front append to X-Forwarded-For (default: 0)
 
 With DJANGO_DEBUG off the site runs in production mode: HTTPS only (redirects, HSTS, secure
 cookies) and the checks of `manage.py check --deploy` pass.
 """
 
 import datetime
+import hashlib
 import os
 import re
+import urllib.parse
 from pathlib import Path
 
 import dj_database_url
@@ -79,6 +89,32 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     if value is None or value < minimum:
         raise ImproperlyConfigured(f"{name}={raw!r} must be a whole number of at least {minimum}.")
     return value
+
+
+def env_redis(name: str) -> str:
+    """A Redis URL (redis://, rediss:// or unix://), or "" when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    shown = _redacted(raw)
+    scheme, _, rest = raw.partition("://")
+    if scheme not in ("redis", "rediss", "unix") or not rest or not rest.strip("/"):
+        raise ImproperlyConfigured(
+            f"{name}={shown!r} is not a Redis URL; use redis://HOST:PORT/DB, "
+            "rediss://HOST:PORT/DB (TLS) or unix:///PATH/TO/SOCKET."
+        )
+    try:
+        parts = urllib.parse.urlsplit(raw)
+        port = parts.port
+        database = parts.path.strip("/") or "0"
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={shown!r} is malformed: {exc}") from exc
+    if scheme != "unix" and (not parts.hostname or port == 0 or not database.isdigit()):
+        raise ImproperlyConfigured(
+            f"{name}={shown!r} is malformed; give a host, a port from 1 to 65535 and a "
+            "database number, e.g. redis://127.0.0.1:6379/0."
+        )
+    return raw
 
 
 def env_database(name: str, default: str) -> dict:
@@ -268,8 +304,8 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", "").strip() or BASE_DIR / 
 MAX_DOCUMENT_SIZE = 20 * 1024 * 1024
 
 # Partner API. Anonymous clients are rate-limited; partners get a token from staff (admin:
-# Auth Token > Tokens) which lifts the limit. The limit is counted per process; behind
-# several workers, give them a shared cache.
+# Auth Token > Tokens) which lifts the limit. The limit is counted in the `default` cache:
+# per worker without REDIS_URL, across every worker and instance with it.
 API_ANON_RATE = os.environ.get("API_ANON_RATE", "").strip() or "120/minute"
 if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", API_ANON_RATE):
     raise ImproperlyConfigured(
@@ -337,18 +373,63 @@ LOGGING = {
 # leaves the table when it falls under half as many.
 COSIGNERS_KEPT_FROM = 500
 
-# Public pages and API answers are kept in each worker's memory under the data version
-# (tracker.response_cache); RESPONSE_CACHE=0 turns that off (to measure the uncached cost).
+# Public pages and API answers are kept under the data version (tracker.response_cache);
+# RESPONSE_CACHE=0 turns that off (to measure the uncached cost). Kept answers (`responses`)
+# and the API's rate-limit counts (`default`) are in Redis when REDIS_URL is set, shared by
+# every worker of every instance; else in each worker's memory. Redis failing fails no
+# request (tracker.cache): kept answers are then built afresh, and the rate limit is counted
+# in each worker's memory until Redis answers again.
 RESPONSE_CACHE = env_bool("RESPONSE_CACHE", default=True)
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "responses": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "responses",
-        "TIMEOUT": 3600,
-        "OPTIONS": {"MAX_ENTRIES": 300},
-    },
-}
+REDIS_URL = env_redis("REDIS_URL")
+# Every key starts with this, so that two deployments sharing one Redis never read each
+# other's: by default a digest of the database's address (host, port and name, not the
+# credentials), which the instances of one deployment share.
+CACHE_KEY_PREFIX = (
+    os.environ.get("CACHE_KEY_PREFIX", "").strip()
+    or "tracker-"
+    + (
+        hashlib.sha256(
+            "|".join(
+                str(DATABASES["default"].get(part) or "") for part in ("HOST", "PORT", "NAME")
+            ).encode()
+        ).hexdigest()[:12]
+    )
+)
+if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", CACHE_KEY_PREFIX):
+    raise ImproperlyConfigured(
+        f"CACHE_KEY_PREFIX={CACHE_KEY_PREFIX!r} is malformed; use up to 100 letters, digits "
+        "and . _ : -"
+    )
+# Raised when what a kept answer holds changes shape, so that old and new code running side
+# by side during a deploy never read each other's entries.
+RESPONSES_CACHE_VERSION = 1
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "tracker.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # While Redis is unavailable the rate limit is counted in each worker's memory.
+            "OPTIONS": {"LOCAL_FALLBACK": True, "MAX_ENTRIES": 10_000},
+        },
+        "responses": {
+            "BACKEND": "tracker.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:responses",
+            "VERSION": RESPONSES_CACHE_VERSION,
+            "TIMEOUT": 3600,
+        },
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "responses": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "responses",
+            "TIMEOUT": 3600,
+            "OPTIONS": {"MAX_ENTRIES": 300},
+        },
+    }
 
 # --- Security -------------------------------------------------------------------------------
 

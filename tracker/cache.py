@@ -1,0 +1,164 @@
+"""
+The shared cache: Redis through Django's own backend, made so that Redis failing never fails
+a request.
+
+Every Redis error or timeout becomes a miss (a read), a dropped write, or, for a cache given
+LOCAL_FALLBACK, the same call on a local-memory cache of this process. The first failure is
+logged; then this process leaves that Redis alone for RETRY_AFTER seconds (every call in the
+meantime costs a clock reading), tries again on the first call after that, and logs once
+more when Redis answers again. A dead or hung Redis therefore costs a request nothing, and
+at most one short timeout a second for the whole process; it is used again by itself when
+it is back, without a restart.
+
+    CACHES = {"default": {
+        "BACKEND": "tracker.cache.ResilientRedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/0",
+        "OPTIONS": {"RETRY_AFTER": 1.0, "LOCAL_FALLBACK": True, "MAX_ENTRIES": 10_000},
+    }}
+
+MAX_ENTRIES and CULL_FREQUENCY bound the local fallback. The other OPTIONS are redis-py's
+connection options, as for Django's RedisCache; connecting and each command time out after a
+quarter of a second unless they say otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# Short enough that a Redis that stopped answering adds little to the one request a second
+# that tries it; long enough for a Redis on the local network under load.
+TIMEOUT_SECONDS = 0.25
+
+
+class Outage:
+    """Whether one Redis (one LOCATION) is being left alone, shared by a process's threads."""
+
+    _by_location: dict[str, Outage] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, location: str):
+        self.location = location
+        self.down = False
+        self.resting_until = 0.0
+        self.lock = threading.Lock()
+
+    @classmethod
+    def of(cls, location: str) -> Outage:
+        with cls._lock:
+            return cls._by_location.setdefault(location, cls(location))
+
+    def resting(self) -> bool:
+        return self.down and time.monotonic() < self.resting_until
+
+    def failed(self, error: Exception, retry_after: float) -> None:
+        with self.lock:
+            self.resting_until = time.monotonic() + retry_after
+            if self.down:
+                return
+            self.down = True
+        logger.warning(
+            "The shared cache at %s failed (%s: %s): requests go on without it, and it is "
+            "tried again every %g s until it answers.",
+            self.location,
+            type(error).__name__,
+            error,
+            retry_after,
+        )
+
+    def answered(self) -> None:
+        if not self.down:
+            return
+        with self.lock:
+            if not self.down:
+                return
+            self.down = False
+        logger.warning("The shared cache at %s answers again: using it.", self.location)
+
+
+def _redacted(location: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", location)
+
+
+class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        options = dict(params.get("OPTIONS") or {})
+        self.retry_after = float(options.pop("RETRY_AFTER", 1.0))
+        local_fallback = bool(options.pop("LOCAL_FALLBACK", False))
+        # Bounds of the local fallback; Redis bounds itself (its maxmemory).
+        local_options = {
+            name: options.pop(name) for name in ("MAX_ENTRIES", "CULL_FREQUENCY") if name in options
+        }
+        options.setdefault("socket_connect_timeout", TIMEOUT_SECONDS)
+        options.setdefault("socket_timeout", TIMEOUT_SECONDS)
+        super().__init__(server, {**params, "OPTIONS": options})
+        location = server if isinstance(server, str) else ",".join(server)
+        self.outage = Outage.of(_redacted(location))
+        # Same keys, timeouts and size bound as the shared cache; LocMemCache instances of one
+        # name share their entries within the process, as the threads' cache objects should.
+        self.fallback = (
+            LocMemCache(f"{__name__}:{location}", {**params, "OPTIONS": local_options})
+            if local_fallback
+            else None
+        )
+
+    def _call(self, name: str, without_redis, *args, **kwargs):
+        """RedisCache's method `name`, or `without_redis` (or the fallback's `name`) if Redis
+        is being left alone or fails now."""
+        if not self.outage.resting():
+            try:
+                result = getattr(super(), name)(*args, **kwargs)
+            except RedisError as error:
+                self.outage.failed(error, self.retry_after)
+            else:
+                self.outage.answered()
+                return result
+        if self.fallback is not None:
+            return getattr(self.fallback, name)(*args, **kwargs)
+        return without_redis() if callable(without_redis) else without_redis
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("add", False, key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", lambda: default, key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set", None, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("touch", False, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._call("delete", False, key, version)
+
+    def get_many(self, keys, version=None):
+        return self._call("get_many", dict, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._call("has_key", False, key, version)
+
+    def incr(self, key, delta=1, version=None):
+        def missing():
+            raise ValueError(f"Key {key!r} not found (the shared cache is unavailable).")
+
+        return self._call("incr", missing, key, delta, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        # The keys that were not stored: all of them.
+        return self._call("set_many", lambda: list(data), data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._call("delete_many", None, keys, version)
+
+    def clear(self):
+        return self._call("clear", False)
