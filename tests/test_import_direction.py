@@ -40,6 +40,7 @@ TOOLKIT = {
     "tracker.security",
     "tracker.authentication",
     "tracker.middleware",
+    "tracker.db_router",
 }
 SITE = {
     "tracker.urls",
