@@ -9,6 +9,7 @@ PostgreSQL primary and a streaming replica that it makes, and reads while the re
 behind and while it is gone.
 """
 
+import json
 import logging
 import os
 import shutil
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import psycopg
@@ -375,3 +376,238 @@ def test_without_a_replica_url_there_is_no_replica():
     result = settings_of()
     assert result.returncode != 0
     assert "KeyError: 'replica'" in result.stderr
+
+
+# --- A real primary and streaming replica, under gunicorn ------------------------------------
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def postgres_command(*args: str | Path) -> list[str]:
+    """A PostgreSQL program run as the `postgres` OS user, which a cluster's files belong to."""
+    command = [str(arg) for arg in args]
+    return command if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--", *command]
+
+
+def run_as_postgres(*args: str | Path) -> None:
+    result = subprocess.run(
+        postgres_command(*args), capture_output=True, text=True, timeout=120, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, args))} failed:\n{result.stdout}{result.stderr}")
+
+
+class Cluster:
+    """A PostgreSQL 15 cluster of the test's own, on a free port of 127.0.0.1."""
+
+    def __init__(self, directory: Path, port: int):
+        self.directory = directory
+        self.port = port
+        self.log = directory.parent / f"{directory.name}.log"
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def configure(self, settings: str) -> None:
+        with (self.directory / "postgresql.conf").open("a") as conf:
+            conf.write(settings)
+
+    def start(self) -> None:
+        run_as_postgres(PG_BIN / "pg_ctl", "-D", self.directory, "-l", self.log, "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        if (self.directory / "postmaster.pid").exists():
+            run_as_postgres(PG_BIN / "pg_ctl", "-D", self.directory, "-m", mode, "-w", "stop")
+
+    def one(self, sql: str, database: str = "postgres"):
+        with psycopg.connect(self.url(database), autocommit=True, connect_timeout=5) as conn:
+            cursor = conn.execute(sql)
+            return cursor.fetchone()[0] if cursor.description else None
+
+
+def make_clusters(root: Path) -> tuple[Cluster, Cluster]:
+    """A primary that allows replication from 127.0.0.1, and its streaming replica."""
+    primary = Cluster(root / "primary", production.free_port())
+    run_as_postgres(
+        PG_BIN / "initdb", "-D", primary.directory, "-U", "postgres", "--auth=trust",
+        "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
+    )  # fmt: skip
+    (primary.directory / "pg_hba.conf").write_text(
+        "local all all trust\n"
+        "host all all 127.0.0.1/32 trust\n"
+        "host replication all 127.0.0.1/32 trust\n"
+    )
+    primary.configure(
+        f"\nport = {primary.port}\nlisten_addresses = '127.0.0.1'\n"
+        f"unix_socket_directories = '{root}'\n"
+        "shared_buffers = 32MB\nmax_connections = 60\nfsync = off\n"
+        "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\n"
+    )
+    primary.start()
+    replica = Cluster(root / "replica", production.free_port())
+    run_as_postgres(
+        PG_BIN / "pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+        "-D", replica.directory, "-R", "-X", "stream", "-c", "fast", "--no-sync",
+    )  # fmt: skip
+    replica.configure(f"\nport = {replica.port}\n")
+    replica.start()
+    return primary, replica
+
+
+@pytest.fixture(scope="module")
+def clusters():
+    """The primary and its replica, under /tmp/replica-*, removed at the end whatever
+    happened."""
+    if not production.on_postgresql():
+        pytest.skip("a streaming replica is PostgreSQL's: run with DATABASE_URL=postgres://...")
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip(f"PostgreSQL 15's programs are not in {PG_BIN}")
+    if os.geteuid() != 0 and Path.home().owner() != "postgres":
+        pytest.skip("a cluster is made as the postgres OS user: run as root or as postgres")
+    root = Path(tempfile.mkdtemp(prefix="replica-", dir="/tmp"))
+    shutil.chown(root, "postgres", "postgres")
+    try:
+        yield make_clusters(root)
+    finally:
+        # Every cluster that was started, even if making the other failed.
+        for directory in (root / "primary", root / "replica"):
+            with suppress(RuntimeError):
+                Cluster(directory, 0).stop("immediate")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def wait_for(what: str, check, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def replayed(primary: Cluster, replica: Cluster) -> None:
+    """Wait until the replica has replayed everything the primary wrote so far."""
+    target = primary.one("SELECT pg_current_wal_lsn()::text")
+    wait_for(
+        "the replica to catch up",
+        lambda: replica.one(f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"),
+    )
+
+
+def pause_replay(replica: Cluster) -> None:
+    replica.one("SELECT pg_wal_replay_pause()")
+    wait_for(
+        "replay to pause",
+        lambda: replica.one("SELECT pg_get_wal_replay_pause_state()") == "paused",
+    )
+
+
+def retitle(database_url: str, title: str) -> None:
+    """Staff retitle the statement, through the service the admin saves it with."""
+    code = (
+        "from statements.models import Statement\n"
+        "from statements.publishing import save_statement\n"
+        f"statement = Statement.objects.get(slug={STATEMENT!r})\n"
+        f"statement.title = {title!r}\n"
+        "save_statement(statement=statement, form_changed=['title'])\n"
+    )
+    production.manage("shell", "-c", code, env=production.base_env(database_url))
+
+
+def staff_login(base: str) -> str:
+    """Log in on the admin's login page as a browser does: the session's Cookie header."""
+    status, headers, body, _ = production.fetch(f"{base}/admin/login/")
+    assert status == 200
+    csrf = next(
+        c.split(";")[0] for c in headers.get_all("Set-Cookie") if c.startswith("csrftoken=")
+    )
+    token = body.decode().split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    form = f"csrfmiddlewaretoken={token}&username=editor&password=a-long-pass-phrase&next=/admin/"
+    status, headers, _, _ = production.fetch(
+        f"{base}/admin/login/",
+        data=form.encode(),
+        headers={
+            "Cookie": csrf,
+            "Referer": f"https://{base.split('://')[1]}/admin/login/",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    assert status == 302, status
+    session = next(
+        c.split(";")[0] for c in headers.get_all("Set-Cookie") if c.startswith("sessionid=")
+    )
+    return f"{csrf}; {session}"
+
+
+def title_seen(base: str, cookie: str | None = None) -> tuple[str, str]:
+    """The statement's title as its page and its API answer show it: (page, API)."""
+    headers = {"Cookie": cookie} if cookie else {}
+    page = production.fetch(f"{base}/statements/{STATEMENT}/", headers=headers)
+    answer = production.fetch(f"{base}/api/v1/statements/{STATEMENT}/", headers=headers)
+    assert (page[0], answer[0]) == (200, 200), (page[0], answer[0], page[2][:300], answer[2])
+    shown = page[2].decode().split("<h1>")[1].split("</h1>")[0].strip()
+    return shown, json.loads(answer[2])["title"]
+
+
+def test_anonymous_readers_read_the_replica_and_staff_the_primary(clusters, tmp_path):
+    primary, replica = clusters
+    primary.one("CREATE DATABASE tracker")
+    production.migrate_and_seed(primary.url("tracker"))
+    env = {
+        **production.base_env(primary.url("tracker")),
+        "DJANGO_SUPERUSER_PASSWORD": "a-long-pass-phrase",
+    }
+    production.manage(
+        "createsuperuser", "--noinput", "--username", "editor", "--email", "e@example.org",
+        env=env,
+    )  # fmt: skip
+    replayed(primary, replica)
+    with production.gunicorn(
+        primary.url("tracker"),
+        tmp_path / "gunicorn.log",
+        DATABASE_REPLICA_URL=replica.url("tracker"),
+    ) as base:
+        before = title_seen(base)
+        assert before[0] == before[1] != "First new title"
+
+        # The replica stops replaying what the primary writes: it lags behind.
+        pause_replay(replica)
+        # Writes meanwhile succeed: a staff login (its session, its last login) and an edit.
+        staff = staff_login(base)
+        retitle(primary.url("tracker"), "First new title")
+        # Staff read the primary: their own session, and the edit at once.
+        assert production.fetch(f"{base}/admin/", headers={"Cookie": staff})[0] == 200
+        assert title_seen(base, staff) == ("First new title", "First new title")
+        # Anonymous readers read the replica, and see the data as it was; on every worker.
+        for _ in range(6):
+            assert title_seen(base) == before
+
+        replica.one("SELECT pg_wal_replay_resume()")
+        wait_for("readers to see the edit", lambda: title_seen(base)[0] == "First new title")
+        assert title_seen(base) == ("First new title", "First new title")
+
+        # The replica goes away: readers are answered from the primary, never with an error.
+        replica.stop("fast")
+        for _ in range(10):
+            assert title_seen(base) == ("First new title", "First new title")
+        retitle(primary.url("tracker"), "Second new title")
+        for _ in range(6):
+            assert title_seen(base) == ("Second new title", "Second new title")
+        assert production.fetch(f"{base}/health/", https=False)[0] == 200
+
+        # It comes back: after RETRY_SECONDS readers read it again (it lags again, and they
+        # see what it has).
+        replica.start()
+        replayed(primary, replica)
+        pause_replay(replica)
+        retitle(primary.url("tracker"), "Third new title")
+        time.sleep(db_router.RETRY_SECONDS + 1)
+        for _ in range(6):
+            assert title_seen(base) == ("Second new title", "Second new title")
+        assert title_seen(base, staff) == ("Third new title", "Third new title")
+        replica.one("SELECT pg_wal_replay_resume()")
+        wait_for("readers to see the edit", lambda: title_seen(base)[0] == "Third new title")
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert "Traceback" not in log, log[-3000:]
