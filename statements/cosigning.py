@@ -11,7 +11,7 @@ signatures, which is small below the threshold.
 
 import datetime
 
-from django.db import connection, models
+from django.db import connections, models
 from django.db.models import F
 
 from organizations.models import Cosigning, Organization
@@ -96,7 +96,8 @@ class KeptCosigners:
         if not rows:
             return rows
         others = [row["organization_id"] for row in rows]
-        with connection.cursor() as cursor:
+        # From the database the rows came from (a replica, for a public read).
+        with connections[self.rows.db].cursor() as cursor:
             kept = self.organization.pk
             either_way = [*_PUBLIC, *_PUBLIC, kept, *_PUBLIC, kept]  # the test, walk, through
             cursor.execute(

@@ -98,6 +98,13 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def migrate_and_seed(database_url: str) -> None:
+    """Migrate the (empty) database and load the seeds into it."""
+    env = base_env(database_url)
+    manage("migrate", "--noinput", env=env)
+    manage("import_statements", str(SEEDS), env=env)
+
+
 class ScratchDatabase:
     """A database of its own, migrated and seeded, dropped at the end."""
 
@@ -113,9 +120,7 @@ class ScratchDatabase:
                 conn.execute(f'CREATE DATABASE "{self.name}"')
         else:
             self.url = f"sqlite:///{tmp / 'production.sqlite3'}"
-        env = base_env(self.url)
-        manage("migrate", "--noinput", env=env)
-        manage("import_statements", str(SEEDS), env=env)
+        migrate_and_seed(self.url)
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -204,10 +209,12 @@ def fetch(
     headers: dict | None = None,
     timeout: float = 30,
     context: ssl.SSLContext | None = None,
+    data: bytes | None = None,
 ):
     """
-    (status, headers, body, seconds) of a GET; redirects are not followed. `https` says
-    X-Forwarded-Proto: https, as the proxy in front would; `context` checks an https server.
+    (status, headers, body, seconds) of a GET, or of a POST of `data`; redirects are not
+    followed. `https` says X-Forwarded-Proto: https, as the proxy in front would; `context`
+    checks an https server.
     """
     wanted = {"X-Forwarded-Proto": "https"} if https else {}
     wanted.update(headers or {})
@@ -219,7 +226,8 @@ def fetch(
     opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=context))
     started = time.monotonic()
     try:
-        with opener.open(urllib.request.Request(url, headers=wanted), timeout=timeout) as resp:
+        request = urllib.request.Request(url, headers=wanted, data=data)
+        with opener.open(request, timeout=timeout) as resp:
             return resp.status, resp.headers, resp.read(), time.monotonic() - started
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers, exc.read(), time.monotonic() - started

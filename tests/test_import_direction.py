@@ -42,6 +42,7 @@ TOOLKIT = {
     "tracker.middleware",
     "tracker.filtering",
     "tracker.cache",
+    "tracker.db_router",
 }
 SITE = {
     "tracker.urls",

@@ -20,7 +20,7 @@ import json
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection
+from django.db import connections
 from django.http import HttpResponse
 from django.urls import get_script_prefix
 from rest_framework.response import Response
@@ -53,7 +53,9 @@ def enabled() -> bool:
 
 
 def data_version() -> int | None:
-    with connection.cursor() as cursor:
+    # From the database the answer is read from (a replica, for a public read: tracker.db_router),
+    # so that a version never names an answer read from another moment of the data.
+    with connections[DataVersion.objects.db].cursor() as cursor:
         cursor.execute(_VERSION_SQL)
         row = cursor.fetchone()
     return None if row is None else row[0]

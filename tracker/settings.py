@@ -11,6 +11,12 @@ Every variable is checked: a malformed value stops start-up with a message namin
     RESPONSE_CACHE        true/false: keep rendered pages and API answers (default: true)
     DJANGO_BEHIND_TLS_PROXY  true/false: trust X-Forwarded-Proto from the proxy in front
                           (default: false); see docs/reliability.md
+    DATABASE_REPLICA_URL  a read replica of the DATABASE_URL PostgreSQL database, e.g.
+                          postgres://user:password@replica-host:5432/name (default: none).
+                          Anonymous GET and HEAD requests (pages, the API) read from it;
+                          writes, staff (a session cookie), the admin and transactions use
+                          DATABASE_URL. Unreachable, it is skipped (tracker/db_router.py).
+                          The two settings below apply to both databases.
     DATABASE_CONNECT_TIMEOUT        seconds to wait for PostgreSQL to answer (default: 5)
     DATABASE_WEB_STATEMENT_TIMEOUT  longest query a web request may run, in milliseconds
                           (default: 10000; PostgreSQL only; management commands are not bound)
@@ -192,6 +198,20 @@ if not DEBUG and not ALLOWED_HOSTS:
 DATABASES = {
     "default": env_database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
+# A read replica of the primary (PostgreSQL streaming replication) takes the anonymous public
+# reads; writes, staff and transactions stay on the primary (tracker.db_router). The suite's
+# own tests use the primary's test database for it.
+if os.environ.get("DATABASE_REPLICA_URL", "").strip():
+    DATABASES["replica"] = env_database("DATABASE_REPLICA_URL", default="")
+    if {DATABASES["default"]["ENGINE"], DATABASES["replica"]["ENGINE"]} != {
+        "django.db.backends.postgresql"
+    }:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL names a replica of a PostgreSQL primary: both it and "
+            "DATABASE_URL must be postgres:// URLs."
+        )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["tracker.db_router.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -224,6 +244,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "tracker.middleware.RejectNulBytesMiddleware",
     "tracker.middleware.RejectForeignScriptPrefixMiddleware",
+    # Before anything reads data: marks an anonymous GET as a read the replica may answer.
+    "tracker.db_router.PublicReadMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
