@@ -123,9 +123,8 @@ def latest(what: str = EVERYTHING, slug: str | None = None) -> tuple[Position | 
     rows = Change.objects.order_by("-id").values_list("id", "transaction_key")
     model = _MODELS.get(what)
     if model is not None and slug is not None:
-        rows = rows.annotate(subject=model.objects.filter(slug=slug).values("id")[:1]).values_list(
-            "id", "transaction_key", "subject"
-        )
+        subject = model.objects.filter(slug=slug).order_by().values("id")[:1]
+        rows = rows.annotate(subject=subject).values_list("id", "transaction_key", "subject")
     row = rows.first()
     if row is None:
         return None, None
