@@ -138,7 +138,7 @@ def _action(o, n, public):
     )
 
 
-def _record_rows(table, op, o, n, differ, touched):
+def _record_rows(table, op, o, n, differ, touched, *, lateral=False):
     """SELECTs of (kind, object_id, slug, action) a write of a record logs."""
     kind, public = RECORDS[table]
     if table == "statements_topic":
@@ -186,9 +186,18 @@ def _record_rows(table, op, o, n, differ, touched):
             "UNION SELECT g.statement_id FROM statements_signature g "
             f"WHERE g.organization_id = {n}.id"
         )
+        # PostgreSQL: for each row written that qualifies, along the organisation's indexes
+        # (LATERAL), never a join over every signature. SQLite's row trigger has one row.
+        source = (
+            f"{touched} CROSS JOIN LATERAL ({naming}) x(statement_id) "
+            "JOIN statements_statement s ON s.id = x.statement_id"
+            if lateral
+            else f"{touched}, statements_statement s"
+        )
+        named = "TRUE" if lateral else f"s.id IN ({naming})"
         hidden = [
-            f"SELECT 'statement', s.id, s.slug, 'changed' FROM {touched}, statements_statement s "
-            f"WHERE NOT {was} AND NOT {now} AND {differ} AND s.id IN ({naming}) AND "
+            f"SELECT 'statement', s.id, s.slug, 'changed' FROM {source} "
+            f"WHERE NOT {was} AND NOT {now} AND {differ} AND {named} AND "
             + STATEMENT_PUBLIC.format(r="s")
         ]
     else:
@@ -236,7 +245,7 @@ def _pg_statement(table, op):
     differ = _pg_differ(table, "o", "n")
     if table in RECORDS:
         touched = {"INSERT": "new_rows n", "DELETE": "old_rows o", "UPDATE": pair}[op]
-        rows = _record_rows(table, op, "o", "n", differ, touched)
+        rows = _record_rows(table, op, "o", "n", differ, touched, lateral=True)
         if not rows:
             return ""
         return PG_INSERT.format(rows="\nUNION ALL\n".join(rows))
