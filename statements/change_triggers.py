@@ -10,9 +10,11 @@ PostgreSQL: statement-level triggers read the rows a statement wrote from its tr
 tables and log each public address they touch once (INSERT ... SELECT DISTINCT, and a unique
 index on the transaction for "changed"), so one UPDATE of 16,000 signatures writes one row
 per statement, not one per signature. When the transaction commits, a deferred trigger numbers
-its rows afresh under the data version's row lock (which every committing writer takes) if
-another transaction committed rows with later ids meanwhile, so that ids follow the order of
-commits and "everything after id N" misses nothing.
+its rows afresh under one lock every committing writer of the log takes in turn (a transaction
+advisory lock) if another transaction committed rows with later ids meanwhile, so that ids
+follow the order of commits and "everything after id N" misses nothing. A TRUNCATE of a public
+table names no rows: it empties the log instead, so that whoever reads on from a position
+(tracker.response_cache) finds that position gone.
 
 SQLite (development): row triggers. SQLite has no transaction number, but its 'now' is fixed
 for the length of a statement: a "changed" row logged again by the same statement (its time,
@@ -136,7 +138,7 @@ def _action(o, n, public):
     )
 
 
-def _record_rows(table, op, o, n, differ, touched):
+def _record_rows(table, op, o, n, differ, touched, *, lateral=False):
     """SELECTs of (kind, object_id, slug, action) a write of a record logs."""
     kind, public = RECORDS[table]
     if table == "statements_topic":
@@ -172,7 +174,36 @@ def _record_rows(table, op, o, n, differ, touched):
         ]
     was, now = public.format(r=o), public.format(r=n)
     action = _action(o, n, public)
+    if table == "organizations_organization":
+        # An organisation with no public statement has no page of its own, but a public
+        # statement may still name it (a public media contact's or a quote's organisation):
+        # its change is that statement's change. Read from the few rows that name it.
+        naming = (
+            "SELECT m.statement_id FROM statements_mediacontact m "
+            f"WHERE m.organization_id = {n}.id AND m.is_public "
+            "UNION SELECT q.statement_id FROM statements_quote q "
+            f"WHERE q.organization_id = {n}.id "
+            "UNION SELECT g.statement_id FROM statements_signature g "
+            f"WHERE g.organization_id = {n}.id"
+        )
+        # PostgreSQL: for each row written that qualifies, along the organisation's indexes
+        # (LATERAL), never a join over every signature. SQLite's row trigger has one row.
+        source = (
+            f"{touched} CROSS JOIN LATERAL ({naming}) x(statement_id) "
+            "JOIN statements_statement s ON s.id = x.statement_id"
+            if lateral
+            else f"{touched}, statements_statement s"
+        )
+        named = "TRUE" if lateral else f"s.id IN ({naming})"
+        hidden = [
+            f"SELECT 'statement', s.id, s.slug, 'changed' FROM {source} "
+            f"WHERE NOT {was} AND NOT {now} AND {differ} AND {named} AND "
+            + STATEMENT_PUBLIC.format(r="s")
+        ]
+    else:
+        hidden = []
     rows = [
+        *hidden,
         f"SELECT '{kind}', {n}.id, {n}.slug, {action} FROM {touched} "
         f"WHERE ({was} OR {now}) AND {differ}",
         # The old address as well, when the slug changed: it no longer answers.
@@ -214,7 +245,7 @@ def _pg_statement(table, op):
     differ = _pg_differ(table, "o", "n")
     if table in RECORDS:
         touched = {"INSERT": "new_rows n", "DELETE": "old_rows o", "UPDATE": pair}[op]
-        rows = _record_rows(table, op, "o", "n", differ, touched)
+        rows = _record_rows(table, op, "o", "n", differ, touched, lateral=True)
         if not rows:
             return ""
         return PG_INSERT.format(rows="\nUNION ALL\n".join(rows))
@@ -262,13 +293,28 @@ CREATE TRIGGER tracker_changes_update AFTER UPDATE ON {table}
 CREATE TRIGGER tracker_changes_delete AFTER DELETE ON {table}
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION tracker_changes_{table}();
+CREATE TRIGGER tracker_changes_truncate AFTER TRUNCATE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION tracker_changes_truncated();
 """
 
-# At commit, while the transaction holds the data version's row (the same lock the
-# data-version trigger takes, so the two cannot deadlock, and which every committing writer
-# takes in turn): if another transaction has committed rows with ids after this one's first,
-# this one's rows get fresh ids, in the order they were written, so that a later commit always
-# has later ids. Any insert into the log marks
+# TRUNCATE names no rows, so nothing can say which addresses it changed: the log starts
+# again (its ids go on from where they were). A reader that remembers a position in it finds
+# that position gone, and must take everything as changed.
+PG_TRUNCATED = """
+CREATE OR REPLACE FUNCTION tracker_changes_truncated() RETURNS trigger AS $$
+BEGIN
+    DELETE FROM statements_change;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+"""
+
+# At commit, while the transaction holds the log's commit lock (a transaction advisory lock,
+# which every committing writer of the log takes in turn and holds until its commit is
+# visible): if another transaction has committed rows with ids after this one's first, this
+# one's rows get fresh ids, in the order they were written, so that a later commit always has
+# later ids. A transaction that is not READ COMMITTED cannot see commits after its snapshot,
+# so its rows always get fresh ids. Any insert into the log marks
 # its transaction (one row in tracker_change_commits, whose deferred trigger then fires once
 # at commit, however many rows the log gained), with the first id it was given: its rows are
 # found from there along the primary key.
@@ -290,13 +336,15 @@ CREATE TRIGGER tracker_changes_logged AFTER INSERT ON statements_change
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION tracker_changes_logged();
 
-CREATE FUNCTION tracker_changes_number() RETURNS trigger AS $$
+"""
+
+PG_NUMBER_FUNCTION = """
+CREATE OR REPLACE FUNCTION tracker_changes_number() RETURNS trigger AS $$
 BEGIN
-    INSERT INTO statements_dataversion (id, version) VALUES (1, 0)
-    ON CONFLICT (id) DO UPDATE SET version = statements_dataversion.version;
+    PERFORM pg_advisory_xact_lock('statements_change'::regclass::oid::integer, 0);
     -- Only if another transaction committed rows numbered after this one's first (the
     -- usual case, one writer at a time, needs nothing).
-    IF EXISTS (
+    IF current_setting('transaction_isolation') <> 'read committed' OR EXISTS (
         SELECT 1 FROM statements_change
         WHERE id > NEW.first_id AND transaction_key <> NEW.transaction_key
     ) THEN
@@ -317,6 +365,9 @@ BEGIN
     RETURN NULL;
 END
 $$ LANGUAGE plpgsql SET jit = off;
+"""
+
+PG_NUMBER_TRIGGER = """
 CREATE CONSTRAINT TRIGGER tracker_changes_number
     AFTER INSERT ON tracker_change_commits
     DEFERRABLE INITIALLY DEFERRED
@@ -325,12 +376,13 @@ CREATE CONSTRAINT TRIGGER tracker_changes_number
 
 
 def install_postgresql_triggers(schema_editor, tables=TABLES):
+    schema_editor.execute(PG_TRUNCATED)
     for table in tables:
         bodies = {
             op.lower(): _pg_statement(table, op) or "NULL;" for op in ("INSERT", "UPDATE", "DELETE")
         }
         schema_editor.execute(PG_FUNCTION.format(table=table, **bodies))
-        for op in ("insert", "update", "delete"):
+        for op in ("insert", "update", "delete", "truncate"):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS tracker_changes_{op} ON {table}")
         schema_editor.execute(PG_TRIGGERS.format(table=table))
 
@@ -393,8 +445,8 @@ def install_sqlite_triggers(apps, execute, tables=TABLES):
 
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(PG_NUMBERING + PG_NUMBER_FUNCTION + PG_NUMBER_TRIGGER)
         install_postgresql_triggers(schema_editor)
-        schema_editor.execute(PG_NUMBERING)
     # SQLite: installed after the whole `migrate` run (see above), so that later migrations
     # of the same run may rebuild tables.
 
@@ -402,7 +454,7 @@ def forward(apps, schema_editor):
 def backward(apps, schema_editor):
     for table in TABLES:
         if schema_editor.connection.vendor == "postgresql":
-            for op in ("insert", "update", "delete"):
+            for op in ("insert", "update", "delete", "truncate"):
                 schema_editor.execute(f"DROP TRIGGER IF EXISTS tracker_changes_{op} ON {table}")
             schema_editor.execute(f"DROP FUNCTION IF EXISTS tracker_changes_{table}()")
         elif schema_editor.connection.vendor == "sqlite":
@@ -413,7 +465,8 @@ def backward(apps, schema_editor):
             "DROP TRIGGER IF EXISTS tracker_changes_logged ON statements_change; "
             "DROP FUNCTION IF EXISTS tracker_changes_logged(); "
             "DROP TABLE IF EXISTS tracker_change_commits; "
-            "DROP FUNCTION IF EXISTS tracker_changes_number()"
+            "DROP FUNCTION IF EXISTS tracker_changes_number(); "
+            "DROP FUNCTION IF EXISTS tracker_changes_truncated()"
         )
 
 

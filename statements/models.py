@@ -698,21 +698,6 @@ class Withholding(models.Model):
         return f"{held} until “{_related_name(self, 'statement', 'title')}” is published"
 
 
-class DataVersion(models.Model):
-    """
-    One row whose `version` changes whenever anything the public can see changes: database
-    triggers on every public table set it when the writing transaction commits (migration
-    0005), however the write was made. Cached pages and API answers are kept under it
-    (tracker.response_cache), so that a change is never served stale.
-    """
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    version = models.BigIntegerField(default=0)
-
-    def __str__(self):
-        return f"data version {self.version}"
-
-
 class Change(models.Model):
     """
     The change log: one row for each public address a transaction changed — a statement's,

@@ -59,7 +59,7 @@ def staff_client(client, django_user_model):
 def _fresh_caches():
     """
     Each test starts with no requests counted against the API rate limit, and no kept
-    answers: a test's rolled-back transaction takes its data version back with it.
+    answers: one test's cache must not answer another's requests.
     """
     from django.core.cache import caches
 
@@ -76,9 +76,9 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _no_kept_answers(settings):
     """
-    Tests build every answer afresh. Kept answers follow the data version, which moves when
-    a transaction commits, and a test's transaction never commits: tests/test_response_cache.py
-    checks them with real commits.
+    Tests build every answer afresh. Kept answers are expired from the change log, which a
+    writing transaction fills as it commits, and a test's transaction never commits:
+    tests/test_response_cache.py checks them with real commits.
     """
     settings.RESPONSE_CACHE = False
 

@@ -364,10 +364,10 @@ def test_a_pg_dump_backup_restores_to_the_same_records(scratch, tmp_path):
         assert exports[0] == exports[1]
         assert exports[0].count("- slug: ") > 30  # topics, organisations and statements
         # The restored database works as the product needs: every migration applied, and the
-        # triggers that move the data version (kept answers follow it) came along.
+        # triggers that write the change log (kept answers are expired from it) came along.
         probe = manage("showmigrations", "--plan", env=production_env(restored_url)).stdout
         assert "[ ]" not in probe
-        triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'tracker_data_%'"
+        triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'tracker_changes_%'"
         counts = []
         for url in (scratch.url, restored_url):
             with psycopg.connect(url) as conn:
