@@ -644,7 +644,7 @@ def number(value, digits: int = 1) -> str:
 
 
 def kept_queries(endpoint: dict) -> str:
-    """Queries of a kept answer (the data version), then of building it."""
+    """Queries of a kept answer (its check against the change log), then of building it."""
     built = endpoint.get("queries")
     return "—" if built is None else f"1 / {built}"
 
@@ -768,9 +768,10 @@ def markdown(results: dict) -> str:
         f"{method['wrk_threads']} thread(s), {method['warmup']:g} s of warm-up then "
         f"{method['duration']:g} s measured per address. req/s is requests completed over "
         "the measured time; p50/p95/p99 are wrk's latency percentiles.",
-        "- **Kept answers**: the product keeps each rendered answer in its worker's memory "
-        "under the data version, which database triggers move whenever public data changes "
-        "(`tracker/response_cache.py`), so a repeated request costs one small query. req/s, "
+        "- **Kept answers**: the product keeps each rendered answer (in its worker's memory, "
+        "or in Redis with `REDIS_URL`) until the change log, which database triggers write, "
+        "shows a change to what it shows (`tracker/response_cache.py`), so a repeated "
+        "request costs one small query. req/s, "
         "p50/p95/p99 and the targets are the product as it runs, with them. The *uncached* "
         "columns are a second pass of the same server with `RESPONSE_CACHE=0`, where every "
         "request builds its answer; *build ms* is the median time to build an answer "

@@ -28,7 +28,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from organizations.models import Cosigning
-from statements.models import DataVersion, Topic
+from statements.models import Change, Topic
 from tracker import db_router
 
 from . import production
@@ -161,15 +161,15 @@ def test_a_streamed_csv_download_is_read_from_the_replica_to_its_last_row(client
 
 
 @with_replica
-def test_a_kept_answer_is_looked_up_under_the_replicas_data_version(client, replica, settings):
+def test_a_kept_answer_is_checked_against_the_replicas_change_log(client, replica, settings):
     settings.RESPONSE_CACHE = True
     committed_seeds()
-    table = DataVersion._meta.db_table
+    table = Change._meta.db_table
     with queries() as (primary, from_replica):
         first = client.get("/statements/")
         second = client.get("/api/v1/statements/")
     assert first.status_code == second.status_code == 200
-    assert sum(table in q["sql"] for q in from_replica) == 2
+    assert sum(table in q["sql"] for q in from_replica) >= 2  # one position read a miss
     assert [q["sql"] for q in primary] == []
 
 

@@ -395,7 +395,8 @@ LOGGING = {
 # leaves the table when it falls under half as many.
 COSIGNERS_KEPT_FROM = 500
 
-# Public pages and API answers are kept under the data version (tracker.response_cache);
+# Public pages and API answers are kept until a change in the change log touches what they
+# show (tracker.response_cache);
 # RESPONSE_CACHE=0 turns that off (to measure the uncached cost). Kept answers (`responses`)
 # and the API's rate-limit counts (`default`) are in Redis when REDIS_URL is set, shared by
 # every worker of every instance; else in each worker's memory. Redis failing fails no
