@@ -238,7 +238,10 @@ def the_mix(url: str):
 
 
 def serve(stack: ExitStack, url: str, args, name: str, **extra) -> tuple[str, int]:
+    """An instance, as deployed: the shipped gunicorn settings and the shared Redis."""
     env = harness.django_env(url)
+    if args.redis:
+        env["REDIS_URL"] = args.redis
     env.update(extra)
     base, _ = stack.enter_context(
         harness.serve(
@@ -284,7 +287,7 @@ def run_long_tail(url: str, args) -> dict:
 def run_instances(url: str, args) -> dict:
     out = {}
     pick = the_mix(url)
-    redis = {"REDIS_URL": args.redis}
+    redis = {"REDIS_URL": args.redis or "redis://127.0.0.1:6379/5"}
     with ExitStack() as stack:
         bases = [serve(stack, url, args, "one", **redis)]
         harness.log("instances: one")
@@ -317,7 +320,11 @@ def main() -> int:
         "--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
     )
     parser.add_argument("--size", choices=["10k", "1m"], default="1m", help="the dataset")
-    parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5"))
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5"),
+        help="the shared cache every instance uses ('' for each worker's own memory)",
+    )
     parser.add_argument("--logs", default=os.environ.get("TMPDIR", "/tmp"))
     args = parser.parse_args()
     if args.mode == "edit":
