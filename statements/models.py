@@ -263,6 +263,20 @@ def _related_name(obj, field: str, attribute: str) -> str:
         return f"{target.related_model._meta.verbose_name} #{pk}"
 
 
+class AsShown:
+    """What a signature shows, for the model and its plain rows (SignatureRow) alike."""
+
+    __slots__ = ()
+
+    @property
+    def printed_name(self) -> str:
+        return self.name_as_printed or self.organization.name
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_on is not None
+
+
 class OrganizationRow:
     """An organisation as a signature row names it: what a link to its page needs."""
 
@@ -272,7 +286,7 @@ class OrganizationRow:
         self.slug, self.name, self.acronym = slug, name, acronym
 
 
-class SignatureRow:
+class SignatureRow(AsShown):
     """
     A signature as a statement's page and API answer show it, read as plain values: a
     500-signatory statement's rows cost a fifth of as many model instances (with their
@@ -305,14 +319,6 @@ class SignatureRow:
         self.position, self.role, self.name_as_printed = position, role, name_as_printed
         self.joined_on, self.withdrawn_on, self.withdrawal_reason = joined_on, withdrawn_on, reason
         self.organization = OrganizationRow(*org)
-
-    @property
-    def printed_name(self) -> str:
-        return self.name_as_printed or self.organization.name
-
-    @property
-    def is_withdrawn(self) -> bool:
-        return self.withdrawn_on is not None
 
 
 class SignatureQuerySet(models.QuerySet):
@@ -355,7 +361,7 @@ class SignatureQuerySet(models.QuerySet):
         return self.filter(Signature.public_filter())
 
 
-class Signature(CheckedText, models.Model):
+class Signature(AsShown, CheckedText, models.Model):
     """One organisation on one statement: the fact "who co-signed which position, and when"."""
 
     class Role(models.TextChoices):
@@ -453,14 +459,6 @@ class Signature(CheckedText, models.Model):
         return Q(**{f"{prefix}joined_on__lte": day}) & (
             Q(**{f"{prefix}withdrawn_on__isnull": True}) | Q(**{f"{prefix}withdrawn_on__gt": day})
         )
-
-    @property
-    def printed_name(self) -> str:
-        return self.name_as_printed or self.organization.name
-
-    @property
-    def is_withdrawn(self) -> bool:
-        return self.withdrawn_on is not None
 
 
 class MediaContact(CheckedText, models.Model):

@@ -308,12 +308,7 @@ def save_signatures(
             issued_on = statement.issued_on
             errors = {}
             for index, signature in enumerate(changed):
-                if signature.joined_on is None:
-                    signature.joined_on = issued_on
-                try:
-                    _check(signature)
-                except ValidationError as exc:
-                    errors[index] = " ".join(exc.messages)
+                _dated_and_checked(signature, issued_on, errors, index)
             _raise(errors, changed)
             if moved:
                 _check_organizations_exist([s.organization_id for s in moved])
@@ -407,12 +402,7 @@ def _insert(statement: Statement, signatures: list[Signature], *, reason: str, u
         if signature.position is None:
             position += 1
             signature.position = position
-        if signature.joined_on is None:
-            signature.joined_on = issued_on
-        try:
-            _check(signature)
-        except ValidationError as exc:
-            errors[index] = " ".join(exc.messages)
+        _dated_and_checked(signature, issued_on, errors, index)
     _raise(errors, signatures)
     bulk_create_with_history(
         signatures, Signature, default_user=user, default_change_reason=reason[:100]
@@ -431,6 +421,17 @@ def _delete(signatures: list[Signature], *, user, refresh: bool = True) -> None:
             derived.signatures_removed(
                 statement_id=statement_id, organization_ids=sorted(organization_ids)
             )
+
+
+def _dated_and_checked(signature: Signature, issued_on, errors: dict, index: int) -> None:
+    """Joined on the statement's date unless it says otherwise, then checked: a problem goes
+    into `errors` under the signature's row."""
+    if signature.joined_on is None:
+        signature.joined_on = issued_on
+    try:
+        _check(signature)
+    except ValidationError as exc:
+        errors[index] = " ".join(exc.messages)
 
 
 def _check(signature: Signature) -> None:
