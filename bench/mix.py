@@ -121,6 +121,10 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 2)
+
+
 def summary(recorder: Recorder, seconds: float) -> dict:
     rows = recorder.rows
     ok = [row for row in rows if 200 <= row[1] < 400]
@@ -128,7 +132,6 @@ def summary(recorder: Recorder, seconds: float) -> dict:
     by_kind = defaultdict(list)
     for row in ok:
         by_kind[row[0]].append(row[2])
-    ms = lambda value: None if value is None else round(value * 1000, 2)  # noqa: E731
     return {
         "requests": len(rows),
         "req_per_s": round(len(rows) / seconds, 1),
