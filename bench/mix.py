@@ -21,8 +21,9 @@ product, and redis-server at --redis).
 
 For each run: requests per second, p50 and p95 overall, p95 for each kind of address, the
 share of answers served from the kept answers (the `X-Cache: hit` header; "n/a" when the
-product does not send it), and errors. The load comes from this process (Python threads on
-the same machine), so throughput is lower than wrk gives; runs compare with each other.
+product does not send it), and errors. The load comes from wrk (bench/mix.lua: one
+connection per client, each response's address, status, latency and X-Cache recorded), on
+the same machine as the server.
 Results go to bench/mix.json, and `bench/run --report` puts them in docs/benchmarks.md.
 The dataset is the harness's tracker_bench_1m (built if missing; --size 10k for a quick try).
 """
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import http.client
 import json
 import os
 import random
@@ -77,41 +77,36 @@ def kind(path: str) -> str:
     return next(name for name, pattern in _KINDS if pattern.search(path))
 
 
-class Recorder:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.rows: list[tuple[str, int, float, str]] = []  # (kind, status, seconds, X-Cache)
-        self.errors: Counter = Counter()
-
-    def add(self, path: str, status: int, seconds: float, cache: str = "", error: str = ""):
-        with self.lock:
-            self.rows.append((kind(path), status, seconds, cache))
-            if error:
-                self.errors[error] += 1
-
-
-def client(bases: list[tuple[str, int]], pick, until: float, seed: int, recorder: Recorder):
-    """One connection to each instance; each request to a random one, for `pick`'s address."""
+def draw(pick, count: int, seed: int) -> list[str]:
+    """The addresses the clients will ask for, in order, drawn before the load starts."""
     rng = random.Random(seed)
-    connections: dict[int, http.client.HTTPConnection] = {}
-    while time.monotonic() < until:
-        index = rng.randrange(len(bases))
-        path = pick(rng)
-        connection = connections.get(index)
-        if connection is None:
-            connection = connections[index] = http.client.HTTPConnection(*bases[index], timeout=30)
-        started = time.monotonic()
-        try:
-            connection.request("GET", path, headers={"X-Forwarded-Proto": "https"})
-            response = connection.getresponse()
-            response.read()
-            recorder.add(
-                path, response.status, time.monotonic() - started, response.getheader("X-Cache", "")
-            )
-        except (OSError, http.client.HTTPException) as exc:
-            recorder.add(path, 0, time.monotonic() - started, error=type(exc).__name__)
-            connection.close()
-            connections.pop(index, None)
+    return [pick(rng) for _ in range(count)]
+
+
+def wrk_load(base: tuple[str, int], paths: list[str], clients: int, seconds: float, folder: Path):
+    """wrk with bench/mix.lua: one connection per thread, each response recorded."""
+    folder.mkdir(parents=True, exist_ok=True)
+    addresses = folder / "addresses.tsv"
+    addresses.write_text("".join(f"{kind(path)}\t{path}\n" for path in paths))
+    prefix = folder / "records"
+    command = [
+        "wrk", f"--threads={clients}", f"--connections={clients}",
+        f"--duration={max(1, round(seconds))}s", "--timeout=60s",
+        f"--script={harness.BENCH / 'mix.lua'}", f"http://{base[0]}:{base[1]}",
+        "--", str(addresses), str(prefix), str(clients),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise harness.BenchError(f"wrk failed on {base}:\n{done.stdout}{done.stderr}")
+    summary = json.loads(lines[-1])
+    rows = []
+    for n in range(clients):
+        for line in Path(f"{prefix}.{n}").read_text().splitlines():
+            name, status, micros, cache = line.split("\t")
+            rows.append((name, int(status), int(micros) / 1e6, cache))
+    errors = {key: value for key, value in summary["errors"].items() if value and key != "status"}
+    return rows, errors, summary["duration_us"] / 1e6
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -125,8 +120,7 @@ def ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 2)
 
 
-def summary(recorder: Recorder, seconds: float) -> dict:
-    rows = recorder.rows
+def summary(rows: list[tuple[str, int, float, str]], errors: dict, seconds: float) -> dict:
     ok = [row for row in rows if 200 <= row[1] < 400]
     marked = [row for row in ok if row[3]]
     by_kind = defaultdict(list)
@@ -144,18 +138,12 @@ def summary(recorder: Recorder, seconds: float) -> dict:
             round(sum(row[3] == "hit" for row in marked) / len(marked), 3) if marked else None
         ),
         "statuses": dict(Counter(str(row[1]) for row in rows)),
-        "errors": dict(recorder.errors),
+        "errors": errors,
     }
 
 
 def load(bases, pick, args, editor_every: float | None = None, url: str = "") -> dict:
-    """--clients clients for --seconds against `bases`, with an editor if asked."""
-    recorder = Recorder()
-    until = time.monotonic() + args.seconds
-    threads = [
-        threading.Thread(target=client, args=(bases, pick, until, n, recorder), daemon=True)
-        for n in range(args.clients)
-    ]
+    """--clients connections for --seconds, spread over `bases`, with an editor if asked."""
     editor = None
     if editor_every:
         editor = subprocess.Popen(
@@ -164,11 +152,28 @@ def load(bases, pick, args, editor_every: float | None = None, url: str = "") ->
             env=harness.django_env(url),
             cwd=ROOT,
         )  # fmt: skip
+    # More addresses than the run can ask for: at 3,000 req/s, each client's share lasts.
+    paths = draw(pick, max(20_000, int(3_000 * args.seconds)), seed=len(bases))
+    share = max(1, args.clients // len(bases))
+    results: list = [None] * len(bases)
+
+    def run(index: int):
+        folder = Path(args.logs) / f"mix-{os.getpid()}-{index}"
+        results[index] = wrk_load(bases[index], paths, share, args.seconds, folder)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(bases))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    result = summary(recorder, args.seconds)
+    if any(result is None for result in results):
+        raise harness.BenchError("wrk did not finish against every instance")
+    rows = [row for result in results for row in result[0]]
+    errors = Counter()
+    for result in results:
+        errors.update(result[1])
+    seconds = max(result[2] for result in results)
+    result = summary(rows, dict(errors), seconds)
     if editor is not None:
         editor.wait(timeout=120)
         result["editor_every_s"] = editor_every

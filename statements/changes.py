@@ -33,7 +33,7 @@ kept at it is expired.
 
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -131,13 +131,27 @@ def latest(what: str = EVERYTHING, slug: str | None = None) -> tuple[Position | 
     return Position(row[0], row[1]), (row[2] if len(row) > 2 else None)
 
 
+# The rows from a position on, read for every kept answer served: plain SQL, as the ORM's
+# building of the same query cost more than the query (a third of a kept answer's time).
+_FROM_POSITION = (
+    "SELECT id, transaction_key, kind, object_id FROM {table} WHERE id >= %s ORDER BY id LIMIT %s"
+)
+
+
+def _from_position(position_id: int) -> list[tuple]:
+    alias = router.db_for_read(Change)
+    conn = connections[alias]
+    with conn.cursor() as cursor:
+        cursor.execute(
+            _FROM_POSITION.format(table=conn.ops.quote_name(Change._meta.db_table)),
+            [position_id, CHECKED_AT_MOST + 2],
+        )
+        return cursor.fetchall()
+
+
 def check(position: Position, shows: Shows) -> Check:
     """Whether an answer kept at `position` that shows `shows` is still current."""
-    rows = list(
-        Change.objects.filter(id__gte=position.id)
-        .order_by("id")
-        .values_list("id", "transaction_key", "kind", "object_id")[: CHECKED_AT_MOST + 2]
-    )
+    rows = _from_position(position.id)
     if not rows or (rows[0][0], rows[0][1]) != position:
         return Check(False)  # the log no longer has the position: emptied, restored, trimmed
     newer = rows[1:]

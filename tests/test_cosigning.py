@@ -290,3 +290,91 @@ def test_dates_are_right_for_frequent_and_rare_co_signers():
         days[4],
         days[6],
     )
+
+
+def expected_cosigners(organization, since=None) -> list[tuple]:
+    """Its co-signers from the signatures, in the order shown: most shared, then name, id."""
+    pairs = {
+        other: value
+        for (org, other), value in from_signatures_since(since).items()
+        if org == organization.pk
+    }
+    names = dict(Organization.objects.values_list("pk", "name"))
+    rows = [(other, count, first, last) for other, (count, first, last) in pairs.items()]
+    return sorted(rows, key=lambda row: (-row[1], names[row[0]], row[0]))
+
+
+def from_signatures_since(since) -> dict:
+    if since is None:
+        return from_signatures()
+    later = Statement.objects.filter(issued_on__gte=since)
+    pairs: dict = {}
+    for statement in later:
+        if not statement.is_public:
+            continue
+        orgs = set(statement.signatures.values_list("organization_id", flat=True))
+        on = statement.issued_on
+        for a in orgs:
+            for b in orgs - {a}:
+                count, first, last = pairs.get((a, b), (0, on, on))
+                pairs[a, b] = (count + 1, min(first, on), max(last, on))
+    return pairs
+
+
+def shown(rows) -> list[tuple]:
+    return [
+        (r["organization_id"], r["shared_count"], r["first_shared_on"], r["last_shared_on"])
+        for r in rows
+    ]
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["kept", "aggregated"])
+def test_every_slice_of_the_co_signers_is_the_full_list_in_order(settings, kept):
+    """
+    A slice's rows are found among those reaching the count of its last row, then sorted:
+    with many co-signers tied on their counts, every slice, of every size, from every
+    start, is the stretch of the whole list, sorted by count, then name.
+    """
+    rng = random.Random(5)
+    hub = factories.organization(name="Hub")
+    # Names in another order than the ids, so that ties on the count are broken by name.
+    others = [factories.organization(name=f"Group {(n * 5) % 14:02d}") for n in range(14)]
+    days = [D(2021, 1, 1) + datetime.timedelta(days=29 * n) for n in range(9)]
+    for day in days:
+        sign(factories.statement(issued_on=day), hub, *rng.sample(others, rng.randint(2, 8)))
+    factories.statement(status=Statement.Status.DRAFT).signatures.create(
+        organization=others[0], role=Signature.Role.SIGNATORY, position=1
+    )  # a draft's signer shares nothing
+    if not kept:
+        settings.COSIGNERS_KEPT_FROM = 1000
+        derived.rebuild()
+    hub.refresh_from_db()
+    assert hub.cosigners_kept is kept
+    rows = cosigner_rows(hub)
+    expected = expected_cosigners(hub)
+    assert len({count for _, count, _, _ in expected}) < len(expected)  # ties to break
+    assert rows.count() == len(rows) == len(expected)
+    assert shown(rows) == expected
+    assert shown(rows[0:]) == expected
+    for size in range(1, 6):
+        for start in range(len(expected) + 1):
+            assert shown(rows[start : start + size]) == expected[start : start + size]
+    assert shown([rows[3]]) == [expected[3]]
+    with pytest.raises(IndexError):
+        rows[len(expected)]
+
+
+def test_co_signers_on_some_statements_are_counted_on_those_only():
+    hub, a, b, c = (factories.organization() for _ in range(4))
+    for day, signers in [(D(2020, 1, 1), [a, b]), (D(2022, 1, 1), [b, c]), (D(2023, 1, 1), [b])]:
+        sign(factories.statement(issued_on=day), hub, *signers)
+    later = Signature.objects.public().filter(
+        organization=hub, statement__issued_on__gte=D(2021, 1, 1)
+    )
+    rows = cosigner_rows(hub, later)
+    assert shown(rows) == expected_cosigners(hub, since=D(2021, 1, 1))
+    assert shown(rows) == [
+        (b.pk, 2, D(2022, 1, 1), D(2023, 1, 1)),
+        (c.pk, 1, D(2022, 1, 1), D(2022, 1, 1)),
+    ]
+    assert rows.count() == 2

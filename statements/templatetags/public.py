@@ -1,5 +1,6 @@
 from django import template
 from django.template.defaultfilters import date as date_format
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -22,10 +23,7 @@ def signature_items(signatures, statement) -> str:
     by a template included once a row: a 500-signatory page spent most of its time in the
     include and its reverse() calls.
     """
-    # One reverse() for the page: every organisation's address differs only by its slug.
-    placeholder = "__slug__"
-    address = reverse("organization-detail", args=[placeholder])
-    before, after = address.rsplit(placeholder, 1)
+    before, after = _address("organization-detail")
     items = []
     for signature in signatures:
         withdrawn = signature.withdrawn_on is not None
@@ -50,6 +48,67 @@ def signature_items(signatures, statement) -> str:
         parts.append("</li>\n")
         items.append("".join(parts))
     return mark_safe("".join(items))
+
+
+@register.simple_tag
+def statement_items(statements) -> str:
+    """
+    The <li> of each statement in a list of them (the home page, the statement list, a
+    topic, search): its title's link, date and place, kind, counts of leads and signatories,
+    whether it was retracted, and its topics' links. Written here, as signature_items, rather
+    than by a template included once a statement: the include, its reverse() calls and its
+    filters were most of a list page's time.
+    """
+    statement_before, statement_after = _address("statement-detail")
+    topic_before, topic_after = _address("topic-detail")
+    items = []
+    for statement in statements:
+        day = statement.issued_on
+        leads, signatories = statement.lead_count, statement.signatory_count
+        parts = [
+            format_html(
+                '<li>\n  <h3 class="item-title"><a href="{}">{}</a></h3>\n  <p class="meta">\n'
+                '    <time datetime="{}">{}</time>',
+                f"{statement_before}{statement.slug}{statement_after}",
+                statement.title,
+                date_format(day, "Y-m-d"),
+                date_format(day, "j F Y"),
+            ),
+            format_html(", {}", statement.place) if statement.place else "",
+            format_html(
+                "\n    · {}\n    · {} lead{}, {} signator{}\n    ",
+                statement.get_kind_display(),
+                leads,
+                pluralize(leads),
+                signatories,
+                pluralize(signatories, "y,ies"),
+            ),
+            "· <strong>Retracted</strong>" if statement.status == "retracted" else "",
+            "\n  </p>\n  ",
+        ]
+        topics = list(statement.topics.all())
+        if topics:
+            parts.append("<p>")
+            for topic in topics:
+                parts.append(
+                    format_html(
+                        '<a class="tag" href="{}">{}</a>',
+                        f"{topic_before}{topic.slug}{topic_after}",
+                        topic.name,
+                    )
+                )
+            parts.append("</p>")
+        parts.append("\n</li>\n")
+        items.append("".join(parts))
+    return mark_safe("".join(items))
+
+
+def _address(name: str) -> tuple[str, str]:
+    """The address of the page `name` of one record, around its slug: one reverse() for a
+    page, as every record's address differs only by its slug."""
+    placeholder = "__slug__"
+    before, after = reverse(name, args=[placeholder]).rsplit(placeholder, 1)
+    return before, after
 
 
 def _time(day) -> str:
