@@ -289,3 +289,18 @@ def test_a_row_for_an_organisation_not_kept_is_found(signed, settings):
         f"Co-signing of organisation #{signed['a'].pk} with #{signed['b'].pk}: shared_count is 2, "
         "the signatures say none."
     ]
+
+
+@pytest.mark.parametrize("together", [1, 3, 1000])
+def test_a_rebuild_in_chunks_of_organisations_makes_every_pair(signed, monkeypatch, together):
+    """The rebuild computes the pairs of a few organisations at a time (by their public
+    statements): every chunking gives the same table."""
+    monkeypatch.setattr(derived, "REBUILT_TOGETHER", together)
+    Cosigning.objects.all().delete()
+    derived.rebuild()
+    assert_right()
+    assert len(list(derived._by_work([(1, 2), (2, 1), (3, 5), (4, 1)]))) == {
+        1: 4,
+        3: 3,
+        1000: 1,
+    }[together]
