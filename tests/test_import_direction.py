@@ -42,6 +42,7 @@ TOOLKIT = {
     "tracker.middleware",
     "tracker.filtering",
     "tracker.cache",
+    "tracker.throttling",
     "tracker.db_router",
 }
 SITE = {

@@ -21,7 +21,7 @@ import redis
 from django.test import Client
 from rest_framework.throttling import AnonRateThrottle
 
-from tracker.cache import ResilientRedisCache
+from tracker.cache import ResilientRedisCache, count_in_window
 
 from .production import (
     ROOT,
@@ -234,6 +234,38 @@ def test_while_redis_is_down_the_rate_limit_is_counted_in_the_workers_memory(
     statuses = [api.get("/api/v1/statements/").status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
     assert len(outage_log()) == 1
+
+
+def windows_of(cache, duration=1) -> list[tuple[int, bool]]:
+    """Three requests, a wait past the window, one more: each count, and whether the time left
+    is within the window."""
+    seen = []
+    for _ in range(3):
+        count, left = count_in_window(cache, "throttle_anon_203.0.113.9", duration)
+        seen.append((count, 0 < left <= duration))
+    time.sleep(duration + 0.1)
+    count, left = count_in_window(cache, "throttle_anon_203.0.113.9", duration)
+    return [*seen, (count, 0 < left <= duration)]
+
+
+def test_a_clients_requests_are_counted_in_windows_in_redis_and_in_memory(redis_server):
+    """One round trip to Redis, or get and set in local memory: the same windows."""
+    from django.core.cache.backends.locmem import LocMemCache
+
+    expected = [(1, True), (2, True), (3, True), (1, True)]
+    assert windows_of(shared_cache(redis_server.url)) == expected
+    assert windows_of(LocMemCache("windows", {})) == expected
+    # The counts are shared: another process's cache object counts on.
+    one, two = shared_cache(redis_server.url), shared_cache(redis_server.url)
+    assert count_in_window(one, "throttle_anon_198.51.100.1", 60)[0] == 1
+    assert count_in_window(two, "throttle_anon_198.51.100.1", 60)[0] == 2
+    # Redis down: counted in the worker's memory, then in Redis again once it is back.
+    fallback = shared_cache(redis_server.url, LOCAL_FALLBACK=True)
+    redis_server.kill()
+    assert [count_in_window(fallback, "throttle_anon_192.0.2.1", 60)[0] for _ in range(2)] == [1, 2]
+    redis_server.start()
+    time.sleep(0.4)  # RETRY_AFTER
+    assert count_in_window(fallback, "throttle_anon_192.0.2.1", 60)[0] == 1
 
 
 # --- The X-Cache header ------------------------------------------------------------------------

@@ -24,6 +24,7 @@ quarter of a second unless they say otherwise.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
@@ -38,6 +39,33 @@ logger = logging.getLogger(__name__)
 # Short enough that a Redis that stopped answering adds little to the one request a second
 # that tries it; long enough for a Redis on the local network under load.
 TIMEOUT_SECONDS = 0.25
+
+
+def count_in_window(cache, key: str, duration: int) -> tuple[int, float]:
+    """
+    Count one request under `key` in any cache: (requests in its window so far, seconds left
+    in it). A window is `duration` seconds from the first request after the last window
+    ended. ResilientRedisCache counts in one round trip; other caches through get and set.
+    """
+    counter = getattr(cache, "count_in_window", None)
+    if counter is not None:
+        return counter(key, duration)
+    return count_with_get_and_set(cache, key, duration)
+
+
+def count_with_get_and_set(cache, key: str, duration: int) -> tuple[int, float]:
+    now = time.time()
+    stored = cache.get(key)
+    count, ends = stored if _is_window(stored) else (0, 0.0)
+    if ends <= now:
+        count, ends = 0, now + duration
+    count += 1
+    cache.set(key, (count, ends), max(1, math.ceil(ends - now)))
+    return count, ends - now
+
+
+def _is_window(value) -> bool:
+    return isinstance(value, tuple) and len(value) == 2
 
 
 class Outage:
@@ -185,3 +213,27 @@ class ResilientRedisCache(RedisCache):
 
     def clear(self):
         return self._call("clear", False)
+
+    def count_in_window(self, key, duration: int) -> tuple[int, float]:
+        """
+        One more request under `key` (tracker.throttling): the count in the window, and the
+        seconds left in it. A new count's window is `duration` seconds. One round trip: the
+        increment, the expiry (only if the key has none: it is new) and the time left, in a
+        pipeline. With Redis resting or failing, counted in the local fallback, or allowed.
+        """
+        if not self.outage.resting():
+            name = self.make_and_validate_key(key)
+            try:
+                pipeline = self._cache.get_client(name, write=True).pipeline(transaction=False)
+                pipeline.incr(name)
+                pipeline.expire(name, duration, nx=True)
+                pipeline.pttl(name)
+                count, _, left_ms = pipeline.execute()
+            except RedisError as error:
+                self.outage.failed(error, self.retry_after)
+            else:
+                self.outage.answered()
+                return int(count), (left_ms / 1000 if left_ms > 0 else float(duration))
+        if self.fallback is not None:
+            return count_with_get_and_set(self.fallback, key, duration)
+        return 1, float(duration)
