@@ -84,7 +84,7 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	touch $@
 
-# The benchmark loads the server with Debian's wrk. `make bench` measures at 10k and 1M
+# The benchmark loads the server with Debian's wrk. `make bench` measures at 10k, 1M and 10M
 # signatures (long: it builds the datasets once, then about 10 minutes a size), then the staff
 # writes at 1M, and writes bench/results.json, bench/writes.json and docs/benchmarks.md;
 # `make bench-smoke` checks the harness in under a minute on a scratch database. Both need

@@ -6,6 +6,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
+from django.db.models.query import ValuesListIterable
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -321,6 +322,57 @@ class SignatureRow(AsShown):
         self.organization = OrganizationRow(*org)
 
 
+class StatementRef:
+    """A statement as a listed signature names it: what its reference in a list shows."""
+
+    __slots__ = ("id", "issued_on", "kind", "slug", "status", "title")
+
+    def __init__(self, id, slug, title, kind, status, issued_on):
+        self.id, self.slug, self.title = id, slug, title
+        self.kind, self.status, self.issued_on = kind, status, issued_on
+
+
+class ListedSignature(AsShown):
+    """
+    A signature as the API's lists show it (the signatures, a timeline, their CSV), read as
+    plain values with its statement's and organisation's: three model instances a row cost
+    more than the query of a page. The attributes are the model's, for what is shown.
+    """
+
+    __slots__ = (
+        "id",
+        "joined_on",
+        "name_as_printed",
+        "organization",
+        "organization_id",
+        "position",
+        "role",
+        "statement",
+        "withdrawal_reason",
+        "withdrawn_on",
+    )
+
+    def __init__(self, id, role, printed, position, joined_on, withdrawn_on, reason, *rest):
+        self.id, self.role, self.name_as_printed, self.position = id, role, printed, position
+        self.joined_on, self.withdrawn_on, self.withdrawal_reason = joined_on, withdrawn_on, reason
+        # The statement's six fields, then the organisation's id and three (LISTED_FIELDS).
+        self.statement = StatementRef(*rest[:6])
+        self.organization = OrganizationRow(*rest[7:])
+        self.organization_id = rest[6]
+
+    @property
+    def statement_id(self) -> int:
+        return self.statement.id
+
+
+class ListedSignatureIterable(ValuesListIterable):
+    """A values_list queryset's rows of SignatureQuerySet.LISTED_FIELDS, as ListedSignature."""
+
+    def __iter__(self):
+        for values in super().__iter__():
+            yield ListedSignature(*values)
+
+
 class SignatureQuerySet(models.QuerySet):
     # What a listed signature shows (the API's signatures and timelines, and their CSV):
     # itself, its statement's reference and its organisation's.
@@ -345,8 +397,13 @@ class SignatureQuerySet(models.QuerySet):
     )
 
     def listed(self):
-        """With their statements and organisations, read for what a list shows of them."""
-        return self.select_related("statement", "organization").only(*self.LISTED_FIELDS)
+        """
+        For what a list shows of them, with their statements' and organisations': rows of
+        plain values (ListedSignature), still a queryset to filter, order and page.
+        """
+        rows = self.values_list(*self.LISTED_FIELDS)
+        rows._iterable_class = ListedSignatureIterable
+        return rows
 
     def rows(self) -> list[SignatureRow]:
         """These signatures as SignatureRow values, in the queryset's order."""
