@@ -82,10 +82,15 @@ class StatementQuerySet(models.QuerySet):
         """
         return self.filter(Statement.public_filter())
 
+    # What a list shows of a statement (the API's list and its CSV, the pages' lists): its
+    # long texts and timestamps are not read for it.
+    LISTED_FIELDS = ("id", "slug", "title", "kind", "status", "issued_on", "place", "ask")
+
     def listed(self, as_of=None):
         """
-        As lists show statements: with `lead_count` and `signatory_count` (of those who had
-        signed by `as_of` and not withdrawn, if given) and their topics, A to Z.
+        As lists show statements: what they show of each (LISTED_FIELDS), with `lead_count`
+        and `signatory_count` (of those who had signed by `as_of` and not withdrawn, if
+        given) and their topics, A to Z (Statement.listed_topics).
         """
         # Counted per row by a correlated subquery, not a join and GROUP BY: PostgreSQL
         # then counts only the rows of the page, after sorting and LIMIT.
@@ -101,18 +106,27 @@ class StatementQuerySet(models.QuerySet):
             )
             return Coalesce(Subquery(signatures), 0)
 
-        return self.annotate(
-            lead_count=count(Signature.Role.LEAD),
-            signatory_count=count(Signature.Role.SIGNATORY),
-        ).prefetch_related(models.Prefetch("topics", queryset=Topic.objects.order_by("name")))
+        return (
+            self.only(*self.LISTED_FIELDS)
+            .annotate(
+                lead_count=count(Signature.Role.LEAD),
+                signatory_count=count(Signature.Role.SIGNATORY),
+            )
+            .prefetch_related(
+                models.Prefetch(
+                    "topics", queryset=Topic.objects.order_by("name"), to_attr="prefetched_topics"
+                )
+            )
+        )
 
     def with_public_parts(self):
         """
-        The parts a statement's page shows, one query each: public media contacts (as
-        `public_contacts`), coverage and quotes. Its signatures are read apart, as rows
-        (Statement.signature_rows), being hundreds.
+        The whole statement (every field, even after listed()), with the parts its page
+        shows, one query each: public media contacts (as `public_contacts`), coverage and
+        quotes. Its signatures are read apart, as rows (Statement.signature_rows), being
+        hundreds.
         """
-        return self.prefetch_related(
+        return self.defer(None).prefetch_related(
             models.Prefetch(
                 "media_contacts",
                 queryset=MediaContact.objects.filter(is_public=True).select_related("organization"),
@@ -236,6 +250,16 @@ class Statement(CheckedText, models.Model):
     @property
     def is_public(self) -> bool:
         return self.status in self.PUBLIC_STATUSES
+
+    @property
+    def listed_topics(self) -> list["Topic"]:
+        """
+        Its topics, A to Z: those listed() read with the others of a page of statements (a
+        plain list: a related manager and a queryset made for each statement cost more than
+        the rest of a list row), or read now.
+        """
+        prefetched = getattr(self, "prefetched_topics", None)
+        return list(self.topics.order_by("name")) if prefetched is None else prefetched
 
     def signature_rows(self, as_of=None) -> list["SignatureRow"]:
         """Its signatures in printed order, as rows (only those standing on `as_of`, if given)."""

@@ -92,7 +92,7 @@ class StatementListSerializer(serializers.ModelSerializer):
             "issued_on": iso_date(statement.issued_on),
             "place": statement.place,
             "ask": statement.ask,
-            "topics": [topic.slug for topic in statement.topics.all()],
+            "topics": [topic.slug for topic in statement.listed_topics],
             "lead_count": statement.lead_count,
             "signatory_count": statement.signatory_count,
             "url": detail_url(self.context["request"], "api:statement-detail", statement.slug),
@@ -159,7 +159,7 @@ class QuoteSerializer(serializers.ModelSerializer):
 
 class StatementDetailSerializer(StatementListSerializer):
     serializer_field_mapping = URI_FIELD_MAPPING  # the source_url, as a URI
-    topics = TopicRefSerializer(many=True, read_only=True)
+    topics = TopicRefSerializer(many=True, read_only=True, source="listed_topics")
     signatures = StatementSignatureSerializer(
         many=True,
         read_only=True,

@@ -86,7 +86,7 @@ def statement_items(statements) -> str:
             "· <strong>Retracted</strong>" if statement.status == "retracted" else "",
             "\n  </p>\n  ",
         ]
-        topics = list(statement.topics.all())
+        topics = list(statement.listed_topics)
         if topics:
             parts.append("<p>")
             for topic in topics:
