@@ -153,12 +153,14 @@ def load(bases, pick, args, editor_every: float | None = None, url: str = "") ->
             cwd=ROOT,
         )  # fmt: skip
     # More addresses than the run can ask for: at 3,000 req/s, each client's share lasts.
-    paths = draw(pick, max(20_000, int(3_000 * args.seconds)), seed=len(bases))
+    # Each instance its own draw, so that two are not asked the same address at once.
+    count = max(20_000, int(3_000 * args.seconds))
     share = max(1, args.clients // len(bases))
     results: list = [None] * len(bases)
 
     def run(index: int):
         folder = Path(args.logs) / f"mix-{os.getpid()}-{index}"
+        paths = draw(pick, count, seed=100 + index)
         results[index] = wrk_load(bases[index], paths, share, args.seconds, folder)
 
     threads = [threading.Thread(target=run, args=(n,)) for n in range(len(bases))]

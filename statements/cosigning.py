@@ -11,6 +11,7 @@ signatures, which is small below the threshold.
 
 import datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 
 from organizations.models import Cosigning, Organization
@@ -61,9 +62,9 @@ _DATES = f"""
 
 class _CosignerList:
     """
-    An organisation's co-signers as a list a paginator can slice and count, each slice one
-    query: the rows most shared first (then by name and id), with shared_count and the first
-    and last dates shared.
+    An organisation's co-signers as a list a paginator can slice and count, each slice read
+    by one query (and, kept, one more for its dates): the rows most shared first (then by
+    name and id), with shared_count and the first and last dates shared.
 
     Only the rows that can be on the slice are joined to their names and sorted: those whose
     count reaches the count of the slice's last row (the threshold, found from the counts
@@ -93,7 +94,7 @@ class _CosignerList:
             offset = index.start or 0
             limit = None if index.stop is None else max(0, index.stop - offset)
             return [] if limit == 0 else self.rows(offset, limit)
-        found = self.rows(index, 1)
+        found = self.rows(index, 1) if index >= 0 else []
         if not found:
             raise IndexError(index)
         return found[0]
@@ -235,8 +236,12 @@ class LiveCosigners(_CosignerList):
 
     def __init__(self, organization: Organization, positions, using: str):
         super().__init__(organization, using)
-        query = positions.values("statement_id").query
-        self.positions_sql, self.positions_params = query.get_compiler(using=using).as_sql()
+        # Their statement ids, unordered (the signatures' default order would sort them).
+        query = positions.order_by().values("statement_id").query
+        try:
+            self.positions_sql, self.positions_params = query.get_compiler(using=using).as_sql()
+        except EmptyResultSet:  # positions that can match nothing (.none())
+            self.positions_sql, self.positions_params = "SELECT NULL WHERE 1 = 0", ()
 
     def _with_positions(self, template: str) -> tuple[str, list]:
         sql = template.replace("{positions}", self.positions_sql)

@@ -299,8 +299,11 @@ def test_a_rebuild_in_chunks_of_organisations_makes_every_pair(signed, monkeypat
     Cosigning.objects.all().delete()
     derived.rebuild()
     assert_right()
-    assert len(list(derived._by_work([(1, 2), (2, 1), (3, 5), (4, 1)]))) == {
-        1: 4,
-        3: 3,
-        1000: 1,
-    }[together]
+    assert (
+        len(list(derived._by_work([(1, 2), (2, 1), (3, 5), (4, 1)])))
+        == {
+            1: 4,
+            3: 3,
+            1000: 1,
+        }[together]
+    )

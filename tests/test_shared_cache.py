@@ -259,6 +259,19 @@ def test_a_clients_requests_are_counted_in_windows_in_redis_and_in_memory(redis_
     one, two = shared_cache(redis_server.url), shared_cache(redis_server.url)
     assert count_in_window(one, "throttle_anon_198.51.100.1", 60)[0] == 1
     assert count_in_window(two, "throttle_anon_198.51.100.1", 60)[0] == 2
+    # The lists of request times DRF's own throttle kept under the same name are left alone,
+    # and a count that is no number is started again, with Redis still in use.
+    drf = shared_cache(redis_server.url)
+    drf.set("throttle_anon_198.51.100.2", [1.0, 2.0], 60)
+    assert count_in_window(drf, "throttle_anon_198.51.100.2", 60)[0] == 1
+    assert drf.get("throttle_anon_198.51.100.2") == [1.0, 2.0]
+    drf.set("throttle_anon_198.51.100.3", "no number", 60, version="window")
+    assert [count_in_window(drf, "throttle_anon_198.51.100.3", 60)[0] for _ in range(3)] == [
+        1,
+        1,  # the count started again from here
+        2,
+    ]
+    assert not drf.outage.down
     # Redis down: counted in the worker's memory, then in Redis again once it is back.
     fallback = shared_cache(redis_server.url, LOCAL_FALLBACK=True)
     redis_server.kill()

@@ -32,9 +32,13 @@ import time
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 logger = logging.getLogger(__name__)
+
+# The key version of the rate limit's counts (count_in_window), so that they never meet the
+# lists of request times DRF's throttle kept under the same names.
+WINDOW_VERSION = "window"
 
 # Short enough that a Redis that stopped answering adds little to the one request a second
 # that tries it; long enough for a Redis on the local network under load.
@@ -218,17 +222,23 @@ class ResilientRedisCache(RedisCache):
         """
         One more request under `key` (tracker.throttling): the count in the window, and the
         seconds left in it. A new count's window is `duration` seconds. One round trip: the
-        increment, the expiry (only if the key has none: it is new) and the time left, in a
-        pipeline. With Redis resting or failing, counted in the local fallback, or allowed.
+        count made with its expiry if there is none (SET NX EX), the increment and the time
+        left, in a pipeline. The count has a key of its own (WINDOW_VERSION), apart from the
+        request-time lists DRF's own throttle kept under the same name. With Redis resting
+        or failing, counted in the local fallback, or allowed.
         """
         if not self.outage.resting():
-            name = self.make_and_validate_key(key)
+            name = self.make_and_validate_key(key, version=WINDOW_VERSION)
             try:
                 pipeline = self._cache.get_client(name, write=True).pipeline(transaction=False)
+                pipeline.set(name, 0, ex=duration, nx=True)
                 pipeline.incr(name)
-                pipeline.expire(name, duration, nx=True)
                 pipeline.pttl(name)
-                count, _, left_ms = pipeline.execute()
+                _, count, left_ms = pipeline.execute()
+            except ResponseError:
+                # Something else under the name (a value no increment can take): start again.
+                self._call("delete", False, key, WINDOW_VERSION)
+                return 1, float(duration)
             except RedisError as error:
                 self.outage.failed(error, self.retry_after)
             else:
