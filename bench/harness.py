@@ -1050,8 +1050,54 @@ def mix_section(results: dict) -> list[str]:
                 f"| {name} | {run['req_per_s']:,.1f} | {run['p50_ms']} | {run['p95_ms']} "
                 f"| {worst[1]} ({worst[0]}) | {hit} | {failed + sum(run['errors'].values())} |"
             )
-        out.append("")
+        out += ["", *mix_targets(mode, measured["runs"]), ""]
     return out
+
+
+MIX_P95_TARGET_MS = 50.0  # with an edit every 10 s, on every kind of address
+MIX_RATIO_TARGET = 10.0  # with an edit every 10 s, over RESPONSE_CACHE=0
+LONG_TAIL_P95_TARGET_MS = 100.0
+
+
+def mix_targets(mode: str, runs: dict) -> list[str]:
+    """The issue's targets for a mix, met or missed, from its runs."""
+    if mode == "changes" and "an edit every 10 s" in runs:
+        run, built = runs["an edit every 10 s"], runs.get("RESPONSE_CACHE=0")
+        kinds = run.get("p95_ms_by_kind", {})
+        over = {kind: p95 for kind, p95 in kinds.items() if p95 is not None and p95 >= 50}
+        said = [
+            f"Target, with an edit every 10 s: p95 under {MIX_P95_TARGET_MS:g} ms on every "
+            "kind of address: "
+            + (
+                "met (worst " + f"{max(kinds.values()):g} ms)"
+                if kinds and not over
+                else "**missed** by " + ", ".join(f"{k} ({v:g} ms)" for k, v in over.items())
+            )
+            + "."
+        ]
+        if built and built.get("req_per_s"):
+            ratio = run["req_per_s"] / built["req_per_s"]
+            verdict = "met" if ratio >= MIX_RATIO_TARGET else "**missed**"
+            said.append(
+                f"Target: at least {MIX_RATIO_TARGET:g}x the throughput of RESPONSE_CACHE=0: "
+                f"{ratio:.1f}x ({run['req_per_s']:,.0f} against {built['req_per_s']:,.0f} "
+                f"req/s), {verdict}."
+            )
+        return said
+    if mode == "long-tail" and "kept answers" in runs:
+        lines = []
+        for name in ("kept answers", "RESPONSE_CACHE=0"):
+            p95 = runs.get(name, {}).get("p95_ms")
+            if p95 is not None:
+                verdict = "met" if p95 < LONG_TAIL_P95_TARGET_MS else "**missed**"
+                lines.append(
+                    f"Target: p95 under {LONG_TAIL_P95_TARGET_MS:g} ms at 1M ({name}): "
+                    f"{p95:g} ms, {verdict}."
+                )
+        return lines
+    if mode == "instances" and runs.get("throughput ratio") is not None:
+        return [f"Two instances give {runs['throughput ratio']:g}x the throughput of one."]
+    return []
 
 
 def writes_section(
