@@ -44,6 +44,8 @@ TOOLKIT = {
     "tracker.cache",
     "tracker.throttling",
     "tracker.db_router",
+    "tracker.postgresql",
+    "tracker.postgresql.base",
 }
 SITE = {
     "tracker.urls",

@@ -45,7 +45,7 @@ def test_no_configuration_gives_a_debug_site_on_sqlite_in_the_project_folder():
 def test_postgres_url_is_understood():
     result = load_settings(DATABASE_URL="postgres://u:p@db.example:5433/tracker")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[-2:] == ["django.db.backends.postgresql", "tracker"]
+    assert result.stdout.split()[-2:] == ["tracker.postgresql", "tracker"]
 
 
 @pytest.mark.parametrize(

@@ -123,6 +123,9 @@ def env_redis(name: str) -> str:
     return raw
 
 
+POSTGRESQL_ENGINE = "tracker.postgresql"
+
+
 def env_database(name: str, default: str) -> dict:
     raw = os.environ.get(name, "").strip() or default
     shown = _redacted(raw)
@@ -140,6 +143,9 @@ def env_database(name: str, default: str) -> dict:
     if str(config.get("NAME") or "") in ("", ":memory:", "/"):
         raise ImproperlyConfigured(f"{name}={shown!r} names no database.")
     if config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's, with a health check that asks the server only when its socket says it
+        # may have closed the connection (tracker/postgresql/base.py).
+        config["ENGINE"] = POSTGRESQL_ENGINE
         config["CONN_HEALTH_CHECKS"] = True
         # The product's queries are short: compiling them (PostgreSQL's JIT, for plans it
         # guesses are costly) took longer than running them.
@@ -203,9 +209,7 @@ DATABASES = {
 # own tests use the primary's test database for it.
 if os.environ.get("DATABASE_REPLICA_URL", "").strip():
     DATABASES["replica"] = env_database("DATABASE_REPLICA_URL", default="")
-    if {DATABASES["default"]["ENGINE"], DATABASES["replica"]["ENGINE"]} != {
-        "django.db.backends.postgresql"
-    }:
+    if {DATABASES["default"]["ENGINE"], DATABASES["replica"]["ENGINE"]} != {POSTGRESQL_ENGINE}:
         raise ImproperlyConfigured(
             "DATABASE_REPLICA_URL names a replica of a PostgreSQL primary: both it and "
             "DATABASE_URL must be postgres:// URLs."
