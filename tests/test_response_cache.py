@@ -4,6 +4,7 @@ what it shows, and never after. These tests commit for real, as production does:
 log that expires kept answers is written by the writing transaction and read after it commits.
 """
 
+import hashlib
 import re
 import threading
 
@@ -74,6 +75,9 @@ def test_a_second_request_is_answered_from_the_kept_answers_with_one_query(clien
     assert queries[0] > 1 and queries[1] == 1  # the changes since the answer's position
     for header in ("Content-Type", "X-Frame-Options", "ETag"):
         assert second.get(header) == first.get(header), header
+    # The ETag is the content's digest, kept with it; a client that has it gets a 304.
+    assert first["ETag"] == f'"{hashlib.md5(first.content).hexdigest()}"'
+    assert fetch(client, url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
 
 
 def test_every_api_endpoint_keeps_its_answers(client):

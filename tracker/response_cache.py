@@ -40,6 +40,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpResponse
 from django.urls import Resolver404, get_resolver, get_script_prefix
+from django.utils.cache import set_response_etag
 from rest_framework.response import Response
 
 from statements import changes
@@ -57,6 +58,7 @@ KEPT_HEADERS = frozenset(
         "x-robots-tag",
         "link",
         "vary",
+        "etag",
     }
 )
 # "hit" on an answer that was kept, "miss" on one that was built where a kept one could have
@@ -187,6 +189,9 @@ def store(pending: Pending, response) -> None:
         response.render()
     if len(response.content) > MAX_BYTES:
         return
+    # The ETag ConditionalGetMiddleware would give it (a digest of the content), made once
+    # and kept, rather than again for every request it answers.
+    set_response_etag(response)
     headers = {name: value for name, value in response.items() if name.lower() in KEPT_HEADERS}
     caches[ALIAS].set(pending.key, (*pending.position, *pending.shows, response.content, headers))
 
