@@ -272,6 +272,12 @@ def test_a_clients_requests_are_counted_in_windows_in_redis_and_in_memory(redis_
         2,
     ]
     assert not drf.outage.down
+    # A count left without an expiry (which would throttle its client for ever) gets one.
+    drf.set("throttle_anon_198.51.100.4", 7, None, version="window")
+    count, left = count_in_window(drf, "throttle_anon_198.51.100.4", 60)
+    assert (count, 0 < left <= 60) == (8, True)
+    raw = redis.Redis.from_url(redis_server.url)
+    assert 0 < raw.pttl(drf.make_key("throttle_anon_198.51.100.4", version="window")) <= 60_000
     # Redis down: counted in the worker's memory, then in Redis again once it is back.
     fallback = shared_cache(redis_server.url, LOCAL_FALLBACK=True)
     redis_server.kill()
@@ -279,6 +285,29 @@ def test_a_clients_requests_are_counted_in_windows_in_redis_and_in_memory(redis_
     redis_server.start()
     time.sleep(0.4)  # RETRY_AFTER
     assert count_in_window(fallback, "throttle_anon_192.0.2.1", 60)[0] == 1
+
+
+def test_counts_under_load_across_window_ends_always_expire(redis_server):
+    """Many processes counting one client across the ends of one-second windows: its count
+    always has an expiry, so no client is throttled for ever (as a count made by the
+    increment alone, after the window ended between two commands, would be)."""
+    caches_ = [shared_cache(redis_server.url) for _ in range(4)]
+    raw = redis.Redis.from_url(redis_server.url)
+    name = caches_[0].make_key("throttle_anon_203.0.113.50", version="window")
+    until = time.monotonic() + 2.5
+    seen = []
+
+    def count(cache):
+        while time.monotonic() < until:
+            seen.append(count_in_window(cache, "throttle_anon_203.0.113.50", 1)[0])
+
+    threads = [threading.Thread(target=count, args=(cache,)) for cache in caches_]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert raw.pttl(name) in range(-2, 1001) and raw.pttl(name) != -1
+    assert max(seen) < len(seen)  # the count started again at each window
 
 
 # --- The X-Cache header ------------------------------------------------------------------------

@@ -223,18 +223,24 @@ class ResilientRedisCache(RedisCache):
         One more request under `key` (tracker.throttling): the count in the window, and the
         seconds left in it. A new count's window is `duration` seconds. One round trip: the
         count made with its expiry if there is none (SET NX EX), the increment and the time
-        left, in a pipeline. The count has a key of its own (WINDOW_VERSION), apart from the
-        request-time lists DRF's own throttle kept under the same name. With Redis resting
-        or failing, counted in the local fallback, or allowed.
+        left, in one transaction (MULTI/EXEC). The count has a key of its own
+        (WINDOW_VERSION), apart from the request-time lists DRF's own throttle kept under the
+        same name. With Redis resting or failing, counted in the local fallback, or allowed.
         """
         if not self.outage.resting():
             name = self.make_and_validate_key(key, version=WINDOW_VERSION)
             try:
-                pipeline = self._cache.get_client(name, write=True).pipeline(transaction=False)
+                client = self._cache.get_client(name, write=True)
+                # In one transaction: otherwise the count could expire between the SET and
+                # the INCR, which would then make a count that never expires.
+                pipeline = client.pipeline(transaction=True)
                 pipeline.set(name, 0, ex=duration, nx=True)
                 pipeline.incr(name)
                 pipeline.pttl(name)
                 _, count, left_ms = pipeline.execute()
+                if left_ms < 0:  # a count without an expiry (made some other way): give it one
+                    client.expire(name, duration)
+                    left_ms = duration * 1000
             except ResponseError:
                 # Something else under the name (a value no increment can take): start again.
                 self._call("delete", False, key, WINDOW_VERSION)
