@@ -85,8 +85,9 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	touch $@
 
 # The benchmark loads the server with Debian's wrk. `make bench` measures at 10k, 1M and 10M
-# signatures (long: it builds the datasets once, then about 10 minutes a size), then the staff
-# writes at 1M, and writes bench/results.json, bench/writes.json and docs/benchmarks.md;
+# signatures (long: it builds the datasets once, the 10M one in about an hour, then about 10
+# minutes a size), then the staff writes at 1M, then the read mixes at 1M, and writes
+# bench/results.json, bench/writes.json, bench/mix.json and docs/benchmarks.md;
 # `make bench-smoke` checks the harness in under a minute on a scratch database. Both need
 # PostgreSQL (BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432).
 WRK ?= /usr/bin/wrk
