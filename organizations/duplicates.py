@@ -7,7 +7,8 @@ A pair is listed when the two names are the same apart from case, punctuation, a
 names distinct organisations may have, so not refused, but as often one record mistyped);
 when one's name is the other's acronym or other name; when they share an acronym (or its
 first word, as "AJP" and "AJP Action" do); or when their names are similar (fuzzy score at
-least FUZZY_CUTOFF out of 100).
+least FUZZY_CUTOFF out of 100) and differ by misspellings only, not by a whole word: sibling
+chapters ("… in Houston" and "… in Boston") are not duplicates.
 
 Comparing every name with every other would take quadratic time, so similar names are only
 looked for among names sharing their first or their last word.
@@ -21,29 +22,30 @@ from itertools import combinations
 from django.db.models import Count
 from rapidfuzz import fuzz, process
 
-from .matching import FUZZY_CUTOFF, match_key
+from .matching import FUZZY_CUTOFF, fold, misspelt, trimmed
 from .models import Organization, OtherName
 from .names import confusable_key
 
 MAX_PAIRS = 200
+_SPELT_APART = re.compile(r"\b\w(?: \w\b)+")
 SAME_NAME, ALIAS, LOOK_ALIKE, SAME_ACRONYM, SIMILAR_ACRONYM = 100, 100, 95, 90, 75
-
-_SPACING_PUNCTUATION = re.compile(r"[-/_]+")
-_PUNCTUATION = re.compile(r"[^\w\s]+")
-_IGNORED_WORDS = {"inc", "incorporated", "llc", "ltd"}
 
 
 def loose_key(name: str) -> str:
     """
-    The form in which two names are "the same": match_key's, also ignoring punctuation, a
-    leading "The", "&" against "and", and a company suffix such as "Inc.".
+    The form in which two names are "the same": the matcher's one normalised key (case,
+    punctuation, apostrophes, diacritics and "&" against "and" ignored), without a leading
+    "The" or a company suffix such as "Inc.".
     """
-    key = match_key(name).replace("&", " and ")
-    key = _PUNCTUATION.sub("", _SPACING_PUNCTUATION.sub(" ", key))
-    words = [word for word in key.split() if word not in _IGNORED_WORDS]
-    if len(words) > 1 and words[0] == "the":
-        words = words[1:]
-    return " ".join(words)
+    return trimmed(fold(name))
+
+
+def acronym_key(acronym: str) -> str:
+    """
+    An acronym folded, with its letters spelt apart joined: "W.F.P." is "wfp", "MCC U.S." is
+    "mcc us", and "AJP Action" keeps its two words (see _similar_acronyms).
+    """
+    return _SPELT_APART.sub(lambda found: found[0].replace(" ", ""), fold(acronym))
 
 
 @dataclass
@@ -106,16 +108,16 @@ def find_duplicates(organizations=None, limit: int = MAX_PAIRS) -> Duplicates:
         look_alike[confusable_key(org.name)].add(org.pk)
         if org.acronym:
             aliases[loose_key(org.acronym)].add(org.pk)
-            acronyms[loose_key(org.acronym)].add(org.pk)
-            printed[org.pk, loose_key(org.acronym)] = org.acronym
+            acronyms[acronym_key(org.acronym)].add(org.pk)
+            printed[org.pk, acronym_key(org.acronym)] = org.acronym
     other_names = OtherName.objects.filter(organization_id__in=finder.by_id).values_list(
         "organization_id", "name", "kind"
     )
     for org_id, name, kind in other_names:
         aliases[loose_key(name)].add(org_id)
         if kind == OtherName.Kind.ACRONYM:
-            acronyms[loose_key(name)].add(org_id)
-            printed.setdefault((org_id, loose_key(name)), name)
+            acronyms[acronym_key(name)].add(org_id)
+            printed.setdefault((org_id, acronym_key(name)), name)
     names.pop("", None)
     aliases.pop("", None)
     acronyms.pop("", None)
@@ -181,6 +183,8 @@ def _similar_names(finder: _Finder, names: dict[str, set[int]]):
                 key, keys[index + 1 :], scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None
             )
             for other_key, score, _ in found:
+                if not misspelt(key, other_key):
+                    continue  # a word apart: "… in Houston" and "… in Boston"
                 for a in names[key]:
                     for b in names[other_key]:
                         finder.add(a, b, round(score), f"Similar names (score {round(score)})")

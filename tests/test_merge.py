@@ -326,7 +326,7 @@ def test_the_duplicates_page_costs_the_same_whatever_the_number_of_organisations
         return len(ctx.captured_queries)
 
     for n in range(3):
-        factories.organization(name=f"Peace Network {n}")
+        factories.organization(name=f"Peace Network {n}", acronym="PN")
     few = queries()
     for n in range(3, 40):
         factories.organization(name=f"Peace Network {n}", acronym="PN")
