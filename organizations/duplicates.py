@@ -22,6 +22,7 @@ from itertools import combinations
 from django.db.models import Count
 from rapidfuzz import fuzz, process
 
+from .judgements import apart_pairs
 from .matching import FUZZY_CUTOFF, fold, misspelt, trimmed
 from .models import Organization, OtherName
 from .names import confusable_key
@@ -146,8 +147,9 @@ def find_duplicates(organizations=None, limit: int = MAX_PAIRS) -> Duplicates:
     _similar_acronyms(finder, acronyms, printed)
     _similar_names(finder, names)
 
+    judged = apart_pairs()
     ranked = sorted(
-        finder.pairs.values(),
+        (pair for key, pair in finder.pairs.items() if key not in judged),
         key=lambda pair: (-pair.score, pair.first.name.lower(), pair.second.name.lower()),
     )
     shown = ranked[:limit]

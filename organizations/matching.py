@@ -32,7 +32,7 @@ from difflib import SequenceMatcher
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from .models import Organization, OtherName, name_key, normalize_name
+from .models import Judgement, Organization, OtherName, name_key, normalize_name
 
 FUZZY_CUTOFF = 85  # out of 100: a similar name below this is not suggested
 
@@ -260,7 +260,7 @@ class Matcher:
         self.organizations = organizations
         # Pairs of organisation ids staff judged not the same (either order), and printed
         # names judged not to be an organisation: folded name -> ids.
-        self.apart: dict[str, set[int]] = apart or {}
+        self.apart: dict[str, set[int]] = apart_names() if apart is None else apart
         self.exact = _Index()  # fold(name)
         self.loose = _Index()  # compact(trimmed(fold(name))): "The", "Inc." and spaces off
         self.acronyms = _Index()  # compact(fold(acronym)), and names that are one word
@@ -506,6 +506,17 @@ class Matcher:
                 )
             )
         return matches
+
+
+def apart_names() -> dict[str, set[int]]:
+    """Folded printed names, each with the organisations staff judged it is not."""
+    found: dict[str, set[int]] = defaultdict(set)
+    rows = Judgement.objects.filter(
+        other__isnull=True, verdict=Judgement.Verdict.APART
+    ).values_list("name_fold", "organization_id")
+    for key, organization_id in rows:
+        found[key].add(organization_id)
+    return dict(found)
 
 
 def misspelt(a: str, b: str) -> bool:

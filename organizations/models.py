@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -470,3 +471,85 @@ class Cosigning(models.Model):
 
     def __str__(self):
         return f"{self.organization_id} with {self.other_id}: {self.shared_count}"
+
+
+class Judgement(models.Model):
+    """
+    Staff's answer to "is this one organisation?", for a printed name and an organisation
+    (from a signatory list's preview) or for two organisations (from the Likely duplicates
+    page), kept so that the matcher and the duplicates page never ask again: a name judged
+    not an organisation is not suggested for it, a pair judged apart is not listed. A name
+    judged the same becomes one of the organisation's other names (`other_name`, removed
+    again if the judgement is taken back). Made and taken back by organizations.judgements;
+    the history keeps who did both.
+
+    A merge drops the judgements of the record merged away: what was said of it may not hold
+    of the organisation it joined.
+    """
+
+    class Verdict(models.TextChoices):
+        SAME = "same", "The same"
+        APART = "apart", "Not the same"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="judgements"
+    )
+    # For a pair: the second organisation (the pair is kept with the smaller id first).
+    other = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="judgements_as_other",
+    )
+    # For a name: as printed, and in the matcher's folded form (organizations.matching.fold).
+    name = models.CharField(max_length=300, blank=True)
+    name_fold = models.TextField(blank=True, editable=False)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    other_name = models.OneToOneField(
+        OtherName,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="judgement",
+        help_text="The other name this judgement added, taken away with it.",
+    )
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    made_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-made_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(other__isnull=True) & ~Q(name_fold=""))
+                | (Q(other__isnull=False) & Q(name="") & Q(name_fold="")),
+                name="organizations_judgement_of_a_name_or_a_pair",
+            ),
+            models.CheckConstraint(
+                condition=Q(other__isnull=True) | Q(organization__lt=F("other")),
+                name="organizations_judgement_pair_in_order",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "other"],
+                condition=Q(other__isnull=False),
+                name="organizations_judgement_one_a_pair",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "name_fold"],
+                condition=Q(other__isnull=True),
+                name="organizations_judgement_one_a_name",
+            ),
+        ]
+
+    def __str__(self):
+        what = self.other.name if self.other_id else f"“{self.name}”"
+        verdict = "is" if self.verdict == self.Verdict.SAME else "is not"
+        return f"{what} {verdict} {self.organization.name}"

@@ -187,6 +187,8 @@ def signatories_view(model_admin, request, object_id):
                             choices_form.choices(),
                             reason=form.source,
                             user=request.user,
+                            # What the preview proposed, for staff's answers to be kept.
+                            proposed=signatory_lists.preview(statement, form.entries),
                         )
                     except ListError as exc:
                         choices_form.add_error(None, exc.messages)
@@ -236,4 +238,9 @@ def _summary(outcome: signatory_lists.Outcome) -> str:
         )
     if outcome.skipped:
         parts.append(f"skipped {len(outcome.skipped)} already on this statement")
+    if outcome.judged:
+        parts.append(
+            f"kept {outcome.judged} answer{'s' if outcome.judged != 1 else ''} to the matcher "
+            "(see the organisations' judgements)"
+        )
     return ", ".join(parts) + "."

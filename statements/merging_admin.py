@@ -8,19 +8,23 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 
+from organizations import judgements
 from organizations.admin import OrganizationAdmin, OtherNameInline
 from organizations.duplicates import find_duplicates
-from organizations.models import Organization
+from organizations.models import Judgement, Organization
 from tracker.admin_tools import valid_key
 
 from .merging import known_only_from_drafts, merge_organizations, parts_count, shared_statements
 
 SHARED_SHOWN = 20
+JUDGED_SHOWN = 200
 
 
 class WithheldOtherNameInline(OtherNameInline):
@@ -73,6 +77,11 @@ class MergingOrganizationAdmin(OrganizationAdmin):
                 name="{}_{}_duplicates".format(*info),
             ),
             path(
+                "judgements/",
+                self.admin_site.admin_view(self.judgements_view),
+                name="{}_{}_judgements".format(*info),
+            ),
+            path(
                 "merge/",
                 self.admin_site.admin_view(self.merge_view),
                 name="{}_{}_merge".format(*info),
@@ -97,17 +106,87 @@ class MergingOrganizationAdmin(OrganizationAdmin):
     def duplicates_view(self, request):
         if not self.has_change_permission(request):
             raise PermissionDenied
+        if request.method == "POST":
+            return self.judge_pair(request)
         duplicates = find_duplicates()
         for pair in duplicates.pairs:
             pair.merge_url = merge_url(pair.first.pk, pair.second.pk)
+        judged = Judgement.objects.filter(other__isnull=False).select_related(
+            "organization", "other", "made_by"
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": "Likely duplicate organisations",
             "duplicates": duplicates,
+            "judged": judged[:JUDGED_SHOWN],
+            "judged_count": judged.count(),
         }
         return TemplateResponse(
             request, "admin/organizations/organization/duplicates.html", context
+        )
+
+    def judge_pair(self, request):
+        """ "Not the same" for a pair of the page, or taking such an answer back."""
+        back = reverse("admin:organizations_organization_duplicates")
+        try:
+            a, b = self.chosen_pair(request.POST)
+            judgements.pair_is_apart(a, b, user=request.user)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), level=messages.ERROR)
+            return HttpResponseRedirect(back)
+        self.message_user(
+            request,
+            f"“{a.name}” and “{b.name}” are judged not the same: they are not proposed again. "
+            "Take it back below if it was a mistake.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(back)
+
+    def judgements_view(self, request):
+        """
+        Every "same" and "not the same" staff answered, newest first (one organisation's with
+        ?organization=), each with a button that takes it back.
+        """
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        here = reverse("admin:organizations_organization_judgements")
+        if request.method == "POST":
+            value = request.POST.get("take_back", "").strip()
+            judgement = (
+                Judgement.objects.filter(pk=int(value)).first() if valid_key(value) else None
+            )
+            if judgement is None:
+                self.message_user(request, "That judgement was already taken back.", messages.ERROR)
+            else:
+                judgements.take_back(judgement, user=request.user)
+                self.message_user(
+                    request, f"Taken back: “{judgement}”. It may be asked again.", messages.SUCCESS
+                )
+            back = request.POST.get("next", "")
+            safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+            return HttpResponseRedirect(back if back.startswith("/") and safe else here)
+        shown = Judgement.objects.select_related("organization", "other", "made_by")
+        organization = None
+        value = request.GET.get("organization", "").strip()
+        if value:
+            organization = (
+                Organization.objects.filter(pk=int(value)).first() if valid_key(value) else None
+            )
+            if organization is None:
+                raise Http404("No such organisation.")
+            shown = shown.filter(Q(organization=organization) | Q(other=organization))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Judgements" + (f" of “{organization.name}”" if organization else ""),
+            "judgements": shown[:JUDGED_SHOWN],
+            "count": shown.count(),
+            "organization": organization,
+            "here": request.get_full_path(),
+        }
+        return TemplateResponse(
+            request, "admin/organizations/organization/judgements.html", context
         )
 
     def merge_view(self, request):
@@ -187,6 +266,11 @@ class MergingOrganizationAdmin(OrganizationAdmin):
         """Nothing was merged: say why, back on the change list."""
         self.message_user(request, " ".join(error.messages), level=messages.ERROR)
         return HttpResponseRedirect(reverse("admin:organizations_organization_changelist"))
+
+
+def _by_key(model, value: str):
+    """The row of `model` whose id is `value` (as posted), or None."""
+    return model.objects.filter(pk=int(value)).first() if valid_key(value) else None
 
 
 def merge_url(a: int, b: int) -> str:

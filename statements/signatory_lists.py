@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
+from organizations import judgements
 from organizations.matching import Match, Matcher, PastedLine, match_key, parse_pasted_list
 from organizations.models import FormerSlug, Organization, OtherName, name_key, normalize_name
 from tracker.text import tidy_breaks, unstorable_character
@@ -277,6 +278,7 @@ class Outcome:
     added: list[Signature] = field(default_factory=list)
     created: list[Organization] = field(default_factory=list)
     skipped: list[Entry] = field(default_factory=list)  # already on the statement
+    judged: int = 0  # answers kept as judgements
 
 
 def check_choices(
@@ -345,6 +347,7 @@ def add_signatories(
     *,
     reason: str,
     user=None,
+    proposed: list[Row] | None = None,
 ) -> Outcome:
     """
     Add every entry as a signature, in printed order after the existing ones, creating the
@@ -352,18 +355,53 @@ def add_signatories(
     whose organisation already signed are skipped, so adding the same list twice adds
     nothing the second time. Reads and writes in bulk: the number of queries is the same
     for a list of 10 lines as of 900.
+
+    `proposed`, the preview's rows, says what the matcher proposed for each line: where
+    staff confirmed a suggestion, chose another organisation or cleared one, their answer is
+    kept as a judgement (organizations.judgements), in the same transaction.
     """
     errors = check_choices(statement, entries, choices)
     if errors:
         raise ListError(errors)
     try:
-        return _add(statement, entries, choices, reason[:100], user)
+        with transaction.atomic():
+            outcome = _add(statement, entries, choices, reason[:100], user)
+            if proposed is not None:
+                outcome.judged = _judge(proposed, choices, user, reason)
+            return outcome
     except IntegrityError:
         # Another save took a name or a place first (two staff adding the same list at once).
         raise ListError(
             "Nothing was saved: the organisations or signatures changed while you were "
             "checking the list. Preview it again."
         ) from None
+
+
+def answers(proposed: list[Row], choices: list[Organization | None]):
+    """
+    (name as printed, organisation, same?) for each answer staff gave the matcher: a
+    suggestion confirmed (same) or refused (not the same), a match changed (not the proposed
+    organisation, the same as the chosen one), or an organisation chosen for a new line.
+    """
+    for row, chosen in zip(proposed, choices, strict=True):
+        name, offered = row.entry.line.name, row.match.organization
+        if offered is not None and chosen is not None and offered.pk == chosen.pk:
+            if row.match.needs_decision:
+                yield name, chosen, True
+            continue
+        if offered is not None:
+            yield name, offered, False
+        if chosen is not None:
+            yield name, chosen, True
+
+
+def _judge(proposed, choices, user, reason) -> int:
+    count = 0
+    for name, organization, same in answers(proposed, choices):
+        judge = judgements.name_is_same if same else judgements.name_is_apart
+        judge(name, organization, user=user, reason=reason)
+        count += 1
+    return count
 
 
 def _add(statement, entries, choices, reason, user) -> Outcome:
