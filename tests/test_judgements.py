@@ -144,3 +144,14 @@ def test_editors_may_judge_and_viewers_may_not(client, django_user_model, seeded
     assert client.post(DUPLICATES, {"a": a.pk, "b": b.pk}).status_code == 403
     assert client.get(JUDGEMENTS).status_code == 403
     assert not Judgement.objects.exists()
+
+
+def test_an_organisation_links_to_its_judgements(staff_client, seeded):
+    codepink = Organization.objects.get(slug="codepink")
+    change = reverse("admin:organizations_organization_change", args=[codepink.pk])
+    assert (
+        f'href="{JUDGEMENTS}?organization={codepink.pk}"'
+        in staff_client.get(change).content.decode()
+    )
+    listing = reverse("admin:organizations_organization_changelist")
+    assert f'href="{JUDGEMENTS}"' in staff_client.get(listing).content.decode()
