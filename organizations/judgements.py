@@ -23,6 +23,7 @@ def apart_pairs() -> set[tuple[int, int]]:
 
 
 def _saved(judgement: Judgement, user, reason: str) -> Judgement:
+    judgement.clean_fields(exclude=["organization", "other", "other_name", "made_by"])
     judgement._history_user = user
     judgement._change_reason = reason[:100]
     judgement.save()

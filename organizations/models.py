@@ -8,7 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from tracker.text import CheckedText
 
-from .names import name_key, normalize_name
+from .names import fold, name_key, normalize_name
 
 # A key's index entry must fit PostgreSQL's B-tree limit (about 2,700 bytes): a name that
 # spells out to more (300 characters that each fold and map to several) is refused.
@@ -96,6 +96,9 @@ class Organization(CheckedText, models.Model):
     # The name as it is compared (organizations.names.name_key): no two organisations share
     # one. Kept by clean() from the name, so every save keeps it.
     name_key = models.TextField(editable=False)
+    # The name as pasted lists and searches compare it (organizations.names.fold: also
+    # without punctuation, apostrophes or diacritics), kept by clean() likewise.
+    name_fold = models.TextField(editable=False, default="", db_default="")
     slug = models.SlugField(
         max_length=200,
         unique=True,
@@ -130,7 +133,13 @@ class Organization(CheckedText, models.Model):
 
     objects = OrganizationQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=["updated_at", "public_statement_count", "cosigners_kept", "name_key"]
+        excluded_fields=[
+            "updated_at",
+            "public_statement_count",
+            "cosigners_kept",
+            "name_key",
+            "name_fold",
+        ]
     )
 
     class Meta:
@@ -190,6 +199,7 @@ class Organization(CheckedText, models.Model):
         errors = {}
         try:
             self.name_key = normalized_name_field(self, "name")
+            self.name_fold = fold(self.name)
         except ValidationError as error:
             errors.update(error.error_dict)
         try:
@@ -295,6 +305,7 @@ class OtherName(CheckedText, models.Model):
         help_text="Exactly as printed or used. Pasted lists and searches match on these.",
     )
     name_key = models.TextField(editable=False)  # as Organization.name_key
+    name_fold = models.TextField(editable=False, default="", db_default="")  # and name_fold
     kind = models.CharField(
         max_length=20,
         choices=Kind.choices,
@@ -313,7 +324,7 @@ class OtherName(CheckedText, models.Model):
     )
 
     objects = WithheldQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["name_key"])
+    history = HistoricalRecords(excluded_fields=["name_key", "name_fold"])
 
     class Meta:
         ordering = ["organization", "kind", "name"]
@@ -352,6 +363,7 @@ class OtherName(CheckedText, models.Model):
 
     def clean(self):
         self.name_key = normalized_name_field(self, "name")
+        self.name_fold = fold(self.name)
 
     def validate_unique(self, exclude=None):
         super().validate_unique(exclude)
@@ -473,7 +485,7 @@ class Cosigning(models.Model):
         return f"{self.organization_id} with {self.other_id}: {self.shared_count}"
 
 
-class Judgement(models.Model):
+class Judgement(CheckedText, models.Model):
     """
     Staff's answer to "is this one organisation?", for a printed name and an organisation
     (from a signatory list's preview) or for two organisations (from the Likely duplicates

@@ -91,3 +91,71 @@ def confusable_key(value: str) -> str:
     small "l" and "0" is "O", so "Corner"/"Comer" and "CODEPINK"/"CODEPlNK" share it.
     """
     return _skeleton(normalize_name(value)).casefold()
+
+
+# Dashes and curly quotes compare as their plain forms.
+_DASHES = str.maketrans(
+    {
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2010": "-",
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+    }
+)
+_APOSTROPHES = str.maketrans(dict.fromkeys("'`\u00b4\u02bc\u02bb", ""))
+_NOT_WORD = re.compile(r"[\W_]+")
+# Words that say what kind of company a name is, not which: tried off.
+_LEGAL = {"inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "pbc", "org"}
+# Abbreviations and spellings read as the word ("Nat'l" is folded to "natl" first).
+_ABBREVIATIONS = {
+    "intl": "international",
+    "natl": "national",
+    "assn": "association",
+    "assoc": "association",
+    "cmte": "committee",
+    "ctte": "committee",
+    "ctr": "center",
+    "centre": "center",
+    "dept": "department",
+    "defence": "defense",
+    "organisation": "organization",
+}
+
+
+def match_key(name: str) -> str:
+    """
+    The stricter form a new organisation's name is checked in: the names' key
+    (organizations.names.name_key: case, spacing and look-alike characters ignored), with
+    dashes and apostrophes ignored too.
+    """
+    return name_key(name.translate(_DASHES))
+
+
+def fold(name: str) -> str:
+    """
+    The one normalised form names are compared in: match_key's, then without diacritics
+    ("é" is "e") or apostrophes ("T'ruah" is "truah"), "&" read as "and", and every other
+    run of punctuation a single space.
+    """
+    key = unicodedata.normalize("NFKD", match_key(name))
+    key = "".join(ch for ch in key if not unicodedata.combining(ch))
+    key = key.translate(_APOSTROPHES).replace("&", " and ")
+    return " ".join(_ABBREVIATIONS.get(word, word) for word in _NOT_WORD.sub(" ", key).split())
+
+
+def trimmed(key: str) -> str:
+    """A folded name without a leading "the" and trailing legal words ("inc", "llc")."""
+    words = key.split()
+    while len(words) > 1 and words[-1] in _LEGAL:
+        words.pop()
+    if len(words) > 1 and words[0] == "the":
+        words.pop(0)
+    return " ".join(words)
+
+
+def compact(key: str) -> str:
+    """A folded name without its spaces: how acronyms, and names spaced apart, compare."""
+    return key.replace(" ", "")

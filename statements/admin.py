@@ -17,6 +17,7 @@ from tracker.admin_tools import (
     TabularInline,
     valid_key,
 )
+from tracker.history import describe
 
 from . import derived, partial_dates, signing
 from .admin_signatories import signatories_view
@@ -341,8 +342,18 @@ class StatementAdmin(OptimisticConcurrencyMixin, SigningErrorsShown, ModelAdmin)
         # statement, or the organisation, may have been deleted since.
         org_ids = {getattr(record, "organization_id", None) for _, record in parts}
         names = dict(Organization.objects.filter(pk__in=org_ids - {None}).values_list("pk", "name"))
+        # Each change read against the version before it of the same record: the next one
+        # listed, or (the oldest listed of a record) the one before it in its history.
+        entries, later = {}, {}
+        for meta, record in reversed(parts):
+            key = (meta.label, record.id)
+            entries[id(record)] = describe(record, later.get(key))
+            later[key] = record
         context = {
-            "part_history": [(meta, record, part_label(record, names)) for meta, record in parts],
+            "part_history": [
+                (meta, record, part_label(record, names), entries[id(record)])
+                for meta, record in parts
+            ],
             **(extra_context or {}),
         }
         return super().history_view(request, object_id, context)

@@ -69,9 +69,10 @@ STAFF_ONLY = {
         "created_at",
         "updated_at",
         "name_key",
+        "name_fold",
         "cosigners_kept",
     ],
-    "organizations_othername": ["name_key"],
+    "organizations_othername": ["name_key", "name_fold"],
 }
 
 

@@ -31,7 +31,10 @@ class StatementFilter(django_filters.FilterSet):
     )
     kind = django_filters.ChoiceFilter(choices=Statement.Kind.choices)
     q = django_filters.CharFilter(
-        method="filter_text", help_text="Words in the title, summary, ask or full text."
+        method="filter_text",
+        help_text="Words in the title, summary, ask or full text, or the name, other name "
+        "or acronym of an organisation that signed (whole; case, punctuation, apostrophes "
+        "and accents ignored).",
     )
     ordering = OrderingFilter(
         fields=(("issued_on", "issued_on"), ("title", "title"), ("slug", "slug")),

@@ -19,6 +19,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from organizations.models import Cosigning, Organization, name_key
+from organizations.names import fold
 from statements import derived
 from statements.models import Signature, Statement, Topic
 
@@ -248,8 +249,8 @@ def generate(sizes: Sizes, seed: int = 1, log=print) -> dict[str, int]:
         log(f"organisations: {sizes.organizations:,}")
         _copy(
             Organization,
-            ["id", "name", "name_key", "slug", "acronym", "kind", "website", "description",
-             "country", "city", "founded_year", "notes", "created_at", "updated_at",
+            ["id", "name", "name_key", "name_fold", "slug", "acronym", "kind", "website",
+             "description", "country", "city", "founded_year", "notes", "created_at", "updated_at",
              "public_statement_count", "cosigners_kept"],
             (
                 _organization_row(org_id, n, rng, now)
@@ -321,7 +322,7 @@ def _organization_row(org_id, n, rng, now):
     name = f"{' '.join(words)} {n}"
     acronym = "".join(w[0] for w in words) + str(n) if rng.random() < 0.3 else ""
     return (
-        org_id, name, name_key(name), f"{PREFIX}org-{n}", acronym, "", "", "",
+        org_id, name, name_key(name), fold(name), f"{PREFIX}org-{n}", acronym, "", "", "",
         "United States", "", None, NOTE, now, now, 0, False,
     )  # fmt: skip
 

@@ -12,7 +12,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from organizations.models import Organization
-from organizations.search import search_organizations
+from organizations.search import named_exactly, search_organizations
 
 from . import documents
 from .models import Signature, Statement, Topic
@@ -34,11 +34,16 @@ def page_of(request, queryset, size=PAGE_SIZE):
 
 
 def find_organization(wanted: str) -> tuple[Organization | None, str]:
-    """One organisation by its slug, or by a name or acronym that matches only it."""
+    """
+    One organisation by its slug, or a name or acronym it alone has whole ("AMP"), or else
+    a part of a name that only it has.
+    """
     public = Organization.objects.public()
     if found := public.filter(slug=wanted).first():
         return found, ""
-    matches = list(search_organizations(public, wanted).order_by("name")[:6])
+    matches = list(named_exactly(public, wanted).order_by("name")[:6])
+    if not matches:
+        matches = list(search_organizations(public, wanted).order_by("name")[:6])
     if len(matches) == 1:
         return matches[0], ""
     if not matches:
@@ -91,6 +96,10 @@ def statement_list(request):
             statements = statements.filter(issued_on__year=year)
         else:
             errors.append(f"“{raw[:20]}” is not a year.")
+    if errors:
+        # A filter that named nothing: its list would be every statement, under a count
+        # that reads as the answer.
+        statements = statements.none()
     years = (
         Statement.objects.public()
         .annotate(year=ExtractYear("issued_on"))

@@ -441,3 +441,45 @@ def test_the_history_of_records_deleted_with_what_they_belonged_to_names_them(
     ).content.decode()
     assert named in page
     assert named in staff_client.get(last_version_url(Signature, signature.pk)).content.decode()
+
+
+def history_page(client, obj) -> str:
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_history", args=[obj.pk])
+    return " ".join(client.get(url).content.decode().split())
+
+
+def test_history_reads_as_sentences_with_who_made_each_change(staff_client, statement):
+    from django.contrib.auth.models import User
+
+    User.objects.filter(username="editor").update(first_name="Jane", last_name="Editor")
+    change(staff_client, statement, place="Washington, DC")
+    page = history_page(staff_client, statement)
+    assert "Changed by Jane Editor: place Washington, D.C. → Washington, DC" in page
+    # The seeds were imported by no one signed in: said so, and labelled as an import.
+    assert "Import</strong> Created outside the admin (by a script or an import)" in page
+    assert ">None<" not in page and "Changed by: None" not in page
+
+
+def test_a_revert_is_labelled_as_one(staff_client, statement):
+    change(staff_client, statement, place="Somewhere else")
+    before = statement.history.all()[1]
+    url = reverse(
+        "admin:statements_statement_simple_history", args=[statement.pk, before.history_id]
+    )
+    assert (
+        staff_client.post(url, form_data(staff_client.get(url).content.decode())).status_code == 302
+    )
+    newest = statement.history.first()
+    assert newest.history_change_reason.startswith("Reverted to the version of ")
+    page = history_page(staff_client, statement)
+    assert "Revert</strong> Changed by editor, reverting: the version of" in page
+    assert "place Somewhere else → Washington, D.C." in page
+
+
+def test_a_signature_change_shows_in_full_on_the_statements_history(staff_client, statement):
+    signature = statement.signatures.get(position=3)
+    assert signature.role == "signatory"
+    signing.update_signature(signature=signature, role="lead", reason="Led it after all")
+    part = history_page(staff_client, statement).split('id="part-history"')[1]
+    assert "Changed outside the admin (by a script or an import): role Signatory → Lead" in part
+    assert "Led it after all" in part

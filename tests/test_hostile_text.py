@@ -239,7 +239,7 @@ def test_a_pasted_formula_or_mention_is_a_line_error_not_a_new_organisation(staf
     said = preview_errors(
         staff_client,
         letter,
-        text=f"Democracy for the Arab World Now\n{HYPERLINK}\n• @everyone\nA Group (@GRP)\n",
+        text=f"Democracy for the Arab World Now\n{HYPERLINK}\n• @everyone\nGood Group (@GRP)\n",
     )
     assert "Line 2: the name “=HYPERLINK(" in said
     assert "Line 3: the name “@everyone” begins with “@”" in said

@@ -37,6 +37,7 @@ TOOLKIT = {
     "tracker.api",
     "tracker.admin_tools",
     "tracker.restore",
+    "tracker.history",
     "tracker.security",
     "tracker.authentication",
     "tracker.middleware",

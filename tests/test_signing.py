@@ -439,7 +439,7 @@ def _list(known: list[Organization], new: int, tag: str) -> str:
     for n, org in enumerate(known):
         lines.append([org.name, f"{org.name} ({org.acronym})", org.acronym][n % 3])
         if n < new:
-            lines.append(f"• {_new_name(tag, n)} (N{tag}{n})")
+            lines.append(f"• {_new_name(tag, n)} (G{tag}{n})")
     return "\n".join(lines)
 
 
@@ -476,10 +476,10 @@ def test_a_pasted_list_costs_the_same_queries_for_10_lines_as_for_100(known):
     assert ten == hundred
     name = _new_name("b", 4)
     new = Organization.objects.get(name=name)
-    assert new.acronym == "Nb4" and new.slug == slugify(name)
+    assert new.acronym == "Gb4" and new.slug == slugify(name)
     assert set(new.other_names.values_list("name", "kind")) == {
-        ("Nb4", "acronym"),
-        (f"{name} (Nb4)", "variant"),
+        ("Gb4", "acronym"),
+        (f"{name} (Gb4)", "variant"),
     }
     assert derived.check() == []
 

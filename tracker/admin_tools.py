@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from .history import REVERTED, describe
 from .restore import delete_recorded, history_of, restore_deleted, restore_plan, shown_as
 
 _BIGINT = 2**63
@@ -424,10 +425,23 @@ class ModelAdmin(SafeForeignKeysMixin, SimpleHistoryAdmin):
             request, super().changeform_view, request, object_id, form_url, extra_context
         )
 
+    object_history_list_template = "admin/history_list.html"
+
     def history_view(self, request, object_id, extra_context=None):
         if not valid_key(object_id):
             raise Http404("No such record.")
         return super().history_view(request, object_id, extra_context)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        page = context.get("page_obj")
+        if page is not None:
+            # Each version told as a sentence, read against the one before it (the next on
+            # the page, newest first), or the one before the page.
+            records = page.object_list = list(page.object_list)
+            for index, record in enumerate(records):
+                before = records[index + 1] if index + 1 < len(records) else None
+                record.entry = describe(record, before)
+        return super().render_history_view(request, template, context, **kwargs)
 
     # The library names the record with str(), which may read a related record deleted
     # with it (a signature's statement): an old version is then named by its id.
@@ -465,9 +479,21 @@ class ModelAdmin(SafeForeignKeysMixin, SimpleHistoryAdmin):
             return self.restore_view(request, object_id, version_id)
         if request.method == "POST" and not self.has_change_permission(request):
             raise PermissionDenied
-        return self._atomic(
+        response = self._atomic(
             request, super().history_form_view, request, object_id, version_id, extra_context
         )
+        if request.method == "POST" and response.status_code == 302:
+            self.label_revert(object_id, version_id)
+        return response
+
+    def label_revert(self, object_id, version_id):
+        """The version a revert saved says it was one, and to which version."""
+        history = history_of(self.model)
+        version = history.filter(id=object_id, history_id=version_id).first()
+        newest = history.filter(id=object_id).order_by("-history_date", "-history_id").first()
+        if version is not None and newest is not None and newest.pk != version.pk:
+            reason = f"{REVERTED}{shown_time(version.history_date)}"
+            history.filter(pk=newest.pk).update(history_change_reason=reason[:100])
 
     def restore_view(self, request, object_id, version_id):
         """
