@@ -4,6 +4,7 @@ every line's match, change any of them, confirm.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied
@@ -19,6 +20,7 @@ from .models import Signature, Statement
 from .signatory_lists import ListError
 
 MAX_UPLOAD = 500 * 2**10  # bytes of CSV (see signatory_lists.MAX_TEXT)
+FORM_FIELDS = 20  # the preview's fields besides those of each line, and to spare
 
 
 class SignatoryListForm(forms.Form):
@@ -46,14 +48,17 @@ class SignatoryListForm(forms.Form):
         widget=AdminDateWidget,
         help_text="Blank means the statement's issue date.",
     )
-    # The preview carries an uploaded file's text and name to the confirmation.
+    # The preview carries an uploaded file's text and name to the confirmation, and the
+    # lines staff dropped there (repeats), by number.
     csv_text = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
     csv_name = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    dropped = forms.CharField(required=False, max_length=20_000, widget=forms.HiddenInput)
 
     def __init__(self, *args, statement: Statement, **kwargs):
         super().__init__(*args, **kwargs)
         self.statement = statement
         self.entries: list[signatory_lists.Entry] = []
+        self.dropped: set[int] = set()
 
     def clean(self):
         data = super().clean()
@@ -83,7 +88,18 @@ class SignatoryListForm(forms.Form):
                 )
         except ListError as exc:
             raise forms.ValidationError(exc.messages) from None
+        self.dropped = self._dropped(data.get("dropped") or "")
+        self.entries = [entry for entry in self.entries if entry.number not in self.dropped]
+        if not self.entries:
+            raise forms.ValidationError("Every line was dropped: nothing is left to add.")
         return data
+
+    @staticmethod
+    def _dropped(value: str) -> set[int]:
+        numbers = [part.strip() for part in value.split(",") if part.strip()]
+        if not all(part.isascii() and part.isdigit() and len(part) <= 7 for part in numbers):
+            raise forms.ValidationError("The dropped lines were not understood: preview again.")
+        return {int(part) for part in numbers}
 
     @staticmethod
     def _decode(data: bytes) -> str:
@@ -101,6 +117,7 @@ class SignatoryListForm(forms.Form):
             "csv_name": data.get("csv_name", ""),
             "role": data["role"],
             "joined_on": data["joined_on"].isoformat() if data.get("joined_on") else "",
+            "dropped": ",".join(str(n) for n in sorted(self.dropped)),
         }
 
     @property
@@ -149,13 +166,56 @@ class ChoicesForm(forms.Form):
             field.lookup = lookup
             field.widget.prefetched = lookup
             self.fields[f"org_{i}"] = field
+            # A new organisation's name and acronym, as staff correct them (blank: as
+            # printed, without the acronym in brackets).
+            line = row.entry.line
+            self.fields[f"name_{i}"] = forms.CharField(
+                label=f"Line {row.number}: name of the new organisation",
+                required=False,
+                max_length=signatory_lists.NAME_MAX,
+                initial=line.base_name,
+            )
+            self.fields[f"acronym_{i}"] = forms.CharField(
+                label=f"Line {row.number}: acronym",
+                required=False,
+                max_length=signatory_lists.ACRONYM_MAX,
+                initial=line.acronym,
+            )
 
     def choices(self) -> list[Organization | None]:
         return [self.cleaned_data[f"org_{i}"] for i in range(len(self.rows))]
 
+    def names(self) -> dict[int, tuple[str, str]]:
+        """The names staff gave new organisations, by row."""
+        return {
+            i: (self.cleaned_data[f"name_{i}"], self.cleaned_data[f"acronym_{i}"])
+            for i in range(len(self.rows))
+        }
+
     def lines(self):
-        """Each preview row with its organisation field, for the template."""
-        return [(row, self[f"org_{i}"]) for i, row in enumerate(self.rows)]
+        """Each preview row with its fields, for the template, in the order of the list."""
+        return [
+            (row, self[f"org_{i}"], self[f"name_{i}"], self[f"acronym_{i}"])
+            for i, row in enumerate(self.rows)
+        ]
+
+    @property
+    def names_editable(self) -> bool:
+        """
+        Whether the new organisations' names can be edited here: two fields each, with one
+        a line and the list, must stay within Django's limit of fields a request posts.
+        """
+        new = sum(1 for row in self.rows if row.kind == "new")
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS or float("inf")
+        return len(self.rows) + 2 * new + FORM_FIELDS <= limit
+
+    def sections(self):
+        """The rows by what they need, those that need a decision first."""
+        lines = self.lines()
+        return [
+            (kind, [line for line in lines if line[0].kind == kind])
+            for kind in signatory_lists.KINDS
+        ]
 
 
 def signatories_view(model_admin, request, object_id):
@@ -174,21 +234,32 @@ def signatories_view(model_admin, request, object_id):
         form = SignatoryListForm(request.POST, request.FILES, statement=statement)
         if form.is_valid():
             carried = form.carried()
-            if "_confirm" in request.POST:
+            if "_drop_repeats" in request.POST:
+                rows = signatory_lists.preview(statement, form.entries)
+                form.dropped |= set(signatory_lists.repeats(rows))
+                form.entries = [e for e in form.entries if e.number not in form.dropped]
+                carried = form.carried()
+                rows = signatory_lists.preview(statement, form.entries)
+                choices_form = ChoicesForm(rows)
+                problems = signatory_lists.check_choices(
+                    statement, form.entries, [row.match.organization for row in rows]
+                )
+            elif "_confirm" in request.POST:
                 # Staff's choices are posted: the lines are matched again only to show the
                 # page again, if something is wrong with them.
                 rows = signatory_lists.unmatched(form.entries)
                 choices_form = ChoicesForm(rows, request.POST)
                 if choices_form.is_valid():
                     try:
+                        entries = signatory_lists.renamed(form.entries, choices_form.names())
                         outcome = signatory_lists.add_signatories(
                             statement,
-                            form.entries,
+                            entries,
                             choices_form.choices(),
                             reason=form.source,
                             user=request.user,
                             # What the preview proposed, for staff's answers to be kept.
-                            proposed=signatory_lists.preview(statement, form.entries),
+                            proposed=signatory_lists.preview(statement, entries),
                         )
                     except ListError as exc:
                         choices_form.add_error(None, exc.messages)
@@ -207,9 +278,12 @@ def signatories_view(model_admin, request, object_id):
     media = model_admin.media + form.media
     if choices_form is not None:
         media += choices_form.media
+    rows = choices_form.rows if choices_form is not None else []
     context = {
         **model_admin.admin_site.each_context(request),
         "title": f"Add signatories to “{statement}”",
+        "counts": signatory_lists.counts(rows),
+        "repeats": signatory_lists.repeats(rows),
         "opts": model_admin.model._meta,
         "original": statement,
         "statement": statement,

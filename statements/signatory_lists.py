@@ -14,7 +14,7 @@ import datetime
 import io
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -255,6 +255,68 @@ class Row:
     def number(self):
         return self.entry.number
 
+    @property
+    def kind(self) -> str:
+        """What staff need to do: decide (suggested), check a new name (new), or nothing."""
+        if self.already is not None:
+            return "already"
+        if self.match.needs_decision:
+            return "suggested"
+        return "new" if self.match.is_new else "matched"
+
+    @property
+    def same_as(self):
+        """What makes two lines one organisation: its id, or a new one's name."""
+        if self.match.organization is not None:
+            return self.match.organization.pk
+        return ("new", match_key(self.entry.line.base_name))
+
+
+KINDS = ("suggested", "new", "matched", "already")  # the preview's sections, in order
+
+
+def counts(rows: list[Row]) -> dict[str, int]:
+    """How many lines of each kind, in the order the preview shows them."""
+    found = dict.fromkeys(KINDS, 0)
+    for row in rows:
+        found[row.kind] += 1
+    return found
+
+
+def repeats(rows: list[Row]) -> dict[int, int]:
+    """Each line that names the same organisation as an earlier one: number -> earlier."""
+    first: dict[object, int] = {}
+    repeated = {}
+    for row in rows:
+        key = row.same_as
+        if key in first:
+            repeated[row.number] = first[key]
+        else:
+            first[key] = row.number
+    return repeated
+
+
+def renamed(entries: list[Entry], names: dict[int, tuple[str, str]]) -> list[Entry]:
+    """
+    The entries with the names staff gave new organisations in the preview (by the entry's
+    index: name and acronym, blank for as printed), checked as a pasted line's are.
+    """
+    changed = []
+    for index, entry in enumerate(entries):
+        name, acronym = names.get(index, ("", ""))
+        name, acronym = normalize_name(name), normalize_name(acronym)
+        if not name and not acronym:
+            changed.append(entry)
+            continue
+        line = replace(
+            entry.line,
+            base_name=name or entry.line.base_name,
+            acronym=acronym if name or acronym else entry.line.acronym,
+        )
+        changed.append(replace(entry, line=line))
+    _check_entries(changed)
+    return changed
+
 
 def preview(statement: Statement, entries: list[Entry]) -> list[Row]:
     matches = Matcher().match_all([entry.line for entry in entries])
@@ -293,14 +355,23 @@ def check_choices(
     for entry, org in zip(entries, choices, strict=True):
         key = org.pk if org is not None else ("new", match_key(entry.line.base_name))
         by_org[key].append(entry.number)
-    for key, numbers in by_org.items():
-        if len(numbers) > 1:
-            what = "the same new organisation" if isinstance(key, tuple) else "one organisation"
-            listed = ", ".join(str(n) for n in numbers[:-1]) + f" and {numbers[-1]}"
-            errors.append(
-                f"Lines {listed} are {what}: it can sign only once. Remove the repeats "
-                "or choose another organisation."
-            )
+    repeated = [(key, numbers) for key, numbers in by_org.items() if len(numbers) > 1]
+    if len(repeated) == 1:
+        key, numbers = repeated[0]
+        what = "the same new organisation" if isinstance(key, tuple) else "one organisation"
+        listed = ", ".join(str(n) for n in numbers[:-1]) + f" and {numbers[-1]}"
+        errors.append(
+            f"Lines {listed} are {what}: it can sign only once. Drop the repeats or choose "
+            "another organisation."
+        )
+    elif repeated:
+        # One warning however many: a list pasted twice repeats every line.
+        later = sorted(n for _, numbers in repeated for n in numbers[1:])
+        shown = ", ".join(str(n) for n in later[:10]) + ("…" if len(later) > 10 else "")
+        errors.append(
+            f"{len(later)} lines repeat organisations named on earlier lines (lines {shown}): "
+            "each can sign only once. Drop the repeats, or choose other organisations."
+        )
     new_names = {
         name_key(entry.line.base_name): entry.number
         for entry, org in zip(entries, choices, strict=True)

@@ -52,14 +52,15 @@ def preview(client, statement, text="", role="signatory", joined_on="", csv=None
 def rows(response) -> list[tuple[str, str, str]]:
     """(line, as printed, matched by) for every row of the preview table."""
     html = response.content.decode()
-    body = html.split('id="signatory-preview"')[1].split("</tbody>")[0]
     found = re.findall(
-        r"<tr class=\"(\w+)\">\s*<td>(\d+)</td>\s*<th scope=\"row\">(.*?)</th>\s*"
-        r"<td class=\"how\">(.*?)</td>",
-        body,
+        r"<tr class=\"(\w+)\">\s*<td data-label=\"Line\">(\d+)</td>\s*"
+        r"<th scope=\"row\" data-label=\"As printed\">(.*?)</th>\s*"
+        r"<td class=\"how\" data-label=\"Matched by\">(.*?)</td>",
+        html,
         re.S,
     )
-    return [(kind, number, printed, how) for kind, number, printed, how in found]
+    # The preview shows the lines that need a decision first: read back in printed order.
+    return sorted(found, key=lambda row: int(row[1]))
 
 
 def confirm(client, statement, preview_response, **changes):
@@ -323,3 +324,71 @@ def test_a_list_too_long_to_confirm_is_refused_at_preview(editor, statement):
     done = confirm(editor, statement, ok)
     assert done.status_code == 302
     assert statement.signatures.count() == 900
+
+
+def test_the_preview_counts_each_kind_and_shows_decisions_first(editor, statement):
+    text = "CODEPINK\nBrand New Group\nCodepink: Women for Peace\nDAWN\n"
+    html = " ".join(preview(editor, statement, text).content.decode().split())
+    assert "<strong>1</strong> to decide" in html
+    assert "<strong>1</strong> new" in html
+    assert "<strong>2</strong> matched" in html
+    assert "<strong>0</strong> already signed" in html
+    decide, new, matched = (
+        html.index(f'id="lines-{kind}"') for kind in ("suggested", "new", "matched")
+    )
+    assert decide < new < matched
+    # Matched lines are accepted as they are, folded away (open to review).
+    assert '<details class="module" id="lines-matched">' in html
+    assert "“CODEPINK” is its name before the colon" in html
+
+
+def test_a_new_organisations_name_and_acronym_are_corrected_in_the_preview(editor, statement):
+    text = "the New Israel Fund\nPresbyterian Church (U.S.A.)\n"
+    response = preview(editor, statement, text)
+    data = form_data(response.content.decode())
+    assert (data["name_0"], data["acronym_0"]) == ("the New Israel Fund", "")
+    assert (data["name_1"], data["acronym_1"]) == ("Presbyterian Church (U.S.A.)", "")
+    done = confirm(editor, statement, response, name_0="New Israel Fund", acronym_0="NIF")
+    assert done.status_code == 302
+    nif = Organization.objects.get(name="New Israel Fund")
+    assert nif.acronym == "NIF"
+    assert set(nif.other_names.values_list("name", flat=True)) == {"NIF", "the New Israel Fund"}
+    assert Organization.objects.filter(name="Presbyterian Church (U.S.A.)", acronym="").exists()
+    first = statement.signatures.get(organization=nif)
+    assert first.name_as_printed == "the New Israel Fund"  # as printed, still
+
+
+def test_a_bad_corrected_name_changes_nothing(editor, statement):
+    before = counts()
+    response = preview(editor, statement, "Brand New Group\n")
+    done = confirm(editor, statement, response, name_0="Bell\x07 Group")
+    assert done.status_code == 200
+    assert "invisible control character (U+0007)" in errors(done)
+    done = confirm(editor, statement, response, name_0="x" * 301)
+    assert done.status_code == 200 and counts() == before
+
+
+def test_a_list_pasted_twice_gives_one_warning_and_drops_its_repeats(editor, statement):
+    names = [f"Organisation number {n}" for n in range(150)] + ["CODEPINK"]
+    text = "\n".join(names + names)
+    response = preview(editor, statement, text)
+    warnings = re.findall(r'<li class="warning">(.*?)</li>', response.content.decode(), re.S)
+    assert len(warnings) == 1
+    assert warnings[0].startswith("151 lines repeat organisations named on earlier lines")
+    assert "151 lines repeat an organisation named earlier" in response.content.decode()
+    data = {**form_data(response.content.decode()), "_drop_repeats": "1"}
+    data.pop("_confirm", None)
+    dropped = editor.post(url(statement), data)
+    assert dropped.status_code == 200
+    assert len(rows(dropped)) == 151
+    assert "repeat" not in errors(dropped)
+    assert confirm(editor, statement, dropped).status_code == 302
+    assert statement.signatures.count() == 151
+
+
+def test_dropped_lines_that_are_not_numbers_are_refused(editor, statement):
+    response = preview(editor, statement, "CODEPINK\nDAWN\n")
+    done = confirm(editor, statement, response, dropped="1,x")
+    assert done.status_code == 200
+    assert "The dropped lines were not understood" in done.content.decode()
+    assert not statement.signatures.exists()
