@@ -113,3 +113,50 @@ def test_an_editor_merges_two_duplicates_and_the_old_address_redirects(editor, s
     assert api.status == 301
     assert api.headers["location"].endswith("/api/v1/organizations/codepink/")
     public.close()
+
+
+def test_an_editor_decides_the_lines_that_need_it_in_the_preview_at_phone_width(editor, site):
+    from statements.models import Statement
+
+    from .browser import VIEWPORTS
+
+    page = editor
+    page.set_viewport_size(VIEWPORTS["phone"])
+    statement = Statement.objects.get(slug__startswith="2025-10-13")
+    page.goto(f"{site}/admin/statements/statement/{statement.pk}/signatories/")
+    names = "\n".join(
+        ["o Codepink: Women for Peace", "the New Israel Fund", "e NIAC", "• WILPF-US"]
+    )
+    page.get_by_label("Paste the list").fill(names + "\n" + names)
+    page.get_by_role("button", name="Preview matches").click()
+    expect(page.locator(".preview-counts")).to_contain_text("4 to decide")
+    expect(page.locator(".repeats")).to_contain_text("4 lines repeat")
+    page.get_by_role("button", name="Drop repeats").click()
+    expect(page.locator(".preview-counts")).to_contain_text("2 to decide")
+    expect(page.locator(".preview-counts")).to_contain_text("1 new")
+    expect(page.locator(".preview-counts")).to_contain_text("1 matched")
+    # The lines to decide come first, and nothing is wider than the phone.
+    first = page.locator("table.signatory-preview tbody tr").first
+    expect(first).to_have_class("suggested")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "admin-signatory-preview-phone.png"), full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+        " > 376).slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' '"
+        " + Math.round(e.getBoundingClientRect().right))"
+    )
+    assert width <= VIEWPORTS["phone"]["width"], (width, wide)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "admin-signatory-preview-phone.png"), full_page=True)
+    # The new organisation's name is corrected in place.
+    page.locator("#id_name_1").fill("New Israel Fund")  # the second line kept: line 2
+    page.locator("#id_acronym_1").fill("NIF")
+    page.get_by_role("button", name="Add these signatories").click()
+    expect(page.locator(".messagelist")).to_contain_text("Added 4 signatures")
+    nif = Organization.objects.get(name="New Israel Fund")
+    assert nif.acronym == "NIF"
+    assert statement.signatures.filter(organization__slug="codepink").exists()
+    assert statement.signatures.filter(
+        organization__slug="national-iranian-american-council"
+    ).exists()
