@@ -6,7 +6,7 @@ from django.db.models import Count, Q
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.utils import ErrorDict
 from django.http import HttpResponseRedirect
-from django.urls import path
+from django.urls import path, reverse
 
 from organizations.models import Organization
 from tracker.admin_tools import (
@@ -21,11 +21,13 @@ from tracker.history import describe
 
 from . import derived, partial_dates, signing
 from .admin_signatories import signatories_view
+from .admin_signatures import signatures_view
 from .deleting import delete_statement
 from .merging_admin import MergingOrganizationAdmin
 from .models import CoverageLink, MediaContact, Quote, Signature, Statement, Topic
 from .publishing import save_statement
 
+INLINE_SIGNATURES = 60  # more are edited on the statement's signatures page
 PART_HISTORY_LIMIT = 200  # entries for the statement's parts on its history page
 
 
@@ -258,11 +260,43 @@ class StatementAdmin(OptimisticConcurrencyMixin, SigningErrorsShown, ModelAdmin)
                 self.admin_site.admin_view(self.signatories_view),
                 name="statements_statement_signatories",
             ),
+            path(
+                "<path:object_id>/signatures/",
+                self.admin_site.admin_view(self.signatures_view),
+                name="statements_statement_signatures",
+            ),
             *super().get_urls(),
         ]
 
     def signatories_view(self, request, object_id):
         return signatories_view(self, request, object_id)
+
+    def signatures_view(self, request, object_id):
+        return signatures_view(self, request, object_id)
+
+    def get_inlines(self, request, obj):
+        # A long list of signatures is edited on its own page (admin_signatures), a page at
+        # a time: inline, its nine fields a row pass Django's limit of fields a request posts
+        # at about a hundred rows, and make the page too long to work in.
+        inlines = super().get_inlines(request, obj)
+        if obj is not None and obj.pk and self._signature_count(obj) > INLINE_SIGNATURES:
+            return [inline for inline in inlines if inline is not SignatureInline]
+        return inlines
+
+    @staticmethod
+    def _signature_count(obj) -> int:
+        if not hasattr(obj, "_signature_total"):
+            obj._signature_total = obj.signatures.count()
+        return obj._signature_total
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            context["signature_total"] = self._signature_count(obj)
+            context["signatures_inline"] = context["signature_total"] <= INLINE_SIGNATURES
+            context["signatures_url"] = reverse(
+                "admin:statements_statement_signatures", args=[obj.pk]
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         """

@@ -243,6 +243,35 @@ def withdraw(
     return signatures
 
 
+def reorder_signatures(
+    *, statement: Statement, signatures: Sequence[Signature], reason: str = "", user=None
+) -> None:
+    """
+    Give `statement`'s signatures the positions 1, 2, 3… in the order of `signatures`, which
+    must be every one of them (as the printed list has them, lead sponsors first).
+    """
+    with transaction.atomic():
+        derived.lock_for_write(statement_ids=[statement.pk])
+        stored = set(statement.signatures.order_by().values_list("pk", flat=True))
+        given = [signature.pk for signature in signatures]
+        if len(given) != len(set(given)) or set(given) != stored:
+            raise SigningError(
+                "The signatures changed while you were reordering them: reload the page."
+            )
+        moved = []
+        for position, signature in enumerate(signatures, start=1):
+            if signature.position != position:
+                signature.position = position
+                moved.append(signature)
+        bulk_update_with_history(
+            moved,
+            Signature,
+            ["position"],
+            default_user=user,
+            default_change_reason=(reason or "Reordered as printed")[:100],
+        )
+
+
 def remove_signatures(*, signatures: Iterable[Signature], user=None) -> None:
     """
     Delete signatures: for a signature entered by mistake. (An organisation that took its

@@ -94,6 +94,7 @@ def statement_with_rows(n: int) -> Statement:
 def test_statement_change_page_costs_the_same_for_3_and_60_signatories(staff_client):
     small, large = statement_with_rows(3), statement_with_rows(60)
     url = lambda s: reverse("admin:statements_statement_change", args=[s.pk])  # noqa: E731
+    count_queries(staff_client, url(small))  # caches filled once a process (content types)
     assert count_queries(staff_client, url(large)) == count_queries(staff_client, url(small))
 
 
