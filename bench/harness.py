@@ -58,6 +58,7 @@ WRITES = BENCH / "writes.json"
 WRITES_BEFORE = BENCH / "writes-before.json"
 WRITES_SCRIPT = BENCH / "writes.py"
 WRITES_NOTES = BENCH / "writes-notes.md"
+ADMIN = BENCH / "admin.json"  # staff pages of a 500-signatory statement (bench/admin_pages.py)
 MIX = BENCH / "mix.json"  # the read mixes (bench/mix.py)  # written by hand about the figures
 NOTES = BENCH / "notes.md"
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -840,6 +841,8 @@ def markdown(results: dict) -> str:
     out += writes_section(load_writes(WRITES), load_writes(WRITES_BEFORE))
     if MIX.exists():
         out += mix_section(json.loads(MIX.read_text(encoding="utf-8")))
+    if ADMIN.exists():
+        out += admin_section(json.loads(ADMIN.read_text(encoding="utf-8")))
     out += ["## What the numbers say: targets met and missed, and why", ""]
     out.append(NOTES.read_text(encoding="utf-8").strip() if NOTES.exists() else "No notes yet.")
     return "\n".join(out) + "\n"
@@ -1010,6 +1013,39 @@ def write_target(operation: dict) -> str:
     if operation["key"] == "paste-long":
         said += ", queries not growing with lines"
     return said
+
+
+def admin_section(results: dict) -> list[str]:
+    """The section made from bench/admin.json (bench/admin_pages.py)."""
+    out = [
+        "## Staff pages of a 500-signatory statement (bench/admin_pages.py)",
+        "",
+        "In-process, Django's test client, no load: each step once to warm up, then "
+        "the median of the runs. Target: every step under 1 s.",
+        "",
+    ]
+    for engine, measured in results.items():
+        before = measured["before"]
+        out += [
+            f"### {engine}, {measured['signatories']} signatories ({measured['measured_at']})",
+            "",
+            f"Before (every signature inline on the statement's page): the page took "
+            f"{before['ms']:,.0f} ms and weighed {before['kib']:,} KiB; its form posts "
+            f"{before['fields']:,} fields, past Django's limit of 1,000, and saving it "
+            f"answered {before['save_status']}. Now the page's form posts "
+            f"{measured['after_fields']:,} fields.",
+            "",
+            "| step | ms | status | KiB | target < 1 s |",
+            "|---|--:|--:|--:|---|",
+        ]
+        for step in measured["steps"]:
+            verdict = "met" if step["target_met"] else "**missed**"
+            out.append(
+                f"| {step['step']} | {step['ms']:,.1f} | {step['status']} | {step['kib']:,} | "
+                f"{verdict} |"
+            )
+        out.append("")
+    return out
 
 
 def mix_section(results: dict) -> list[str]:

@@ -160,3 +160,41 @@ def test_an_editor_decides_the_lines_that_need_it_in_the_preview_at_phone_width(
     assert statement.signatures.filter(
         organization__slug="national-iranian-american-council"
     ).exists()
+
+
+def test_an_editor_works_through_a_statement_of_500_signatories(editor, site):
+    from statements.models import Signature
+
+    from .test_admin_signatures import large_statement
+
+    page = editor
+    statement = large_statement(500)
+    page.goto(f"{site}/admin/statements/statement/{statement.pk}/change/")
+    expect(page.locator("#signatures-elsewhere")).to_contain_text("500 signatures")
+    # The page fits the window, and the object tools keep off the title.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    title = page.locator("#content h1").bounding_box()
+    tools = page.locator(".object-tools").bounding_box()
+    assert tools["y"] >= title["y"] + title["height"] or tools["y"] + tools["height"] <= title["y"]
+    page.locator("#id_place").fill("Geneva")
+    page.get_by_role("button", name="Save and continue editing").first.click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    page.get_by_role("link", name="Signatures (500)").click()
+    page.get_by_label("Find a signature").fill("Signer 250")
+    page.get_by_role("button", name="Find").click()
+    expect(page.locator("#signatures-table tbody tr")).to_have_count(1)
+    page.get_by_label("Select Signer 250").check()
+    page.get_by_label("With the selected").select_option("withdraw")
+    page.locator("#id_bulk-on").fill("2025-12-01")
+    page.get_by_label("Reason").fill("Withdrew after the vote")
+    page.get_by_role("button", name="Apply to the selected").click()
+    expect(page.locator(".messagelist")).to_contain_text("Withdrew 1 signature on 2025-12-01")
+    withdrawn = Signature.objects.get(statement=statement, organization__name="Signer 250")
+    assert withdrawn.withdrawal_reason == "Withdrew after the vote"
+
+    page.goto(f"{site}/admin/statements/statement/{statement.pk}/signatures/?p=2")
+    page.locator("#id_form-0-role").select_option("lead")
+    page.get_by_role("button", name="Save this page").click()
+    expect(page.locator(".messagelist")).to_contain_text("Saved 1 signature changed")
+    assert Signature.objects.get(statement=statement, position=51).role == "lead"
