@@ -413,6 +413,14 @@ class Matcher:
         )
         return [(other, round(score)) for other, score, _ in found if misspelt(key, other)]
 
+    def names_whole(self, line: PastedLine) -> bool:
+        """Whether the line is one organisation's name, other name or acronym, as it is."""
+        for text in dict.fromkeys([line.name, line.base_name]):
+            found = self._matched(text)
+            if found is not None and found[0] != SUGGESTED:
+                return True
+        return False
+
     # --- many lines ---
 
     def match(self, line: PastedLine) -> Match:

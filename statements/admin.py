@@ -20,6 +20,7 @@ from tracker.admin_tools import (
 from tracker.history import describe
 
 from . import derived, partial_dates, signing
+from .admin_releases import release_view
 from .admin_signatories import signatories_view
 from .admin_signatures import signatures_view
 from .deleting import delete_statement
@@ -261,6 +262,11 @@ class StatementAdmin(OptimisticConcurrencyMixin, SigningErrorsShown, ModelAdmin)
                 name="statements_statement_signatories",
             ),
             path(
+                "from-release/",
+                self.admin_site.admin_view(self.release_view),
+                name="statements_statement_from_release",
+            ),
+            path(
                 "<path:object_id>/signatures/",
                 self.admin_site.admin_view(self.signatures_view),
                 name="statements_statement_signatures",
@@ -273,6 +279,9 @@ class StatementAdmin(OptimisticConcurrencyMixin, SigningErrorsShown, ModelAdmin)
 
     def signatures_view(self, request, object_id):
         return signatures_view(self, request, object_id)
+
+    def release_view(self, request):
+        return release_view(self, request)
 
     def get_inlines(self, request, obj):
         # A long list of signatures is edited on its own page (admin_signatures), a page at

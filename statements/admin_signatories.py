@@ -19,6 +19,8 @@ from . import signatory_lists
 from .models import Signature, Statement
 from .signatory_lists import ListError
 
+RELEASE_SESSION_KEY = "statements.release_list"  # as admin_releases.SESSION_KEY
+
 MAX_UPLOAD = 500 * 2**10  # bytes of CSV (see signatory_lists.MAX_TEXT)
 FORM_FIELDS = 20  # the preview's fields besides those of each line, and to spare
 
@@ -230,8 +232,10 @@ def signatories_view(model_admin, request, object_id):
     choices_form = None
     problems: list[str] = []
     carried = {}
-    if request.method == "POST":
-        form = SignatoryListForm(request.POST, request.FILES, statement=statement)
+    data = request.POST if request.method == "POST" else _from_release(request, statement)
+    if data is not None:
+        files = request.FILES if request.method == "POST" else None
+        form = SignatoryListForm(data, files, statement=statement)
         if form.is_valid():
             carried = form.carried()
             if "_drop_repeats" in request.POST:
@@ -301,6 +305,17 @@ def signatories_view(model_admin, request, object_id):
         else "admin/statements/statement/signatories.html"
     )
     return TemplateResponse(request, template, context)
+
+
+def _from_release(request, statement) -> dict | None:
+    """The list of a draft just made from its press release (admin_releases), once."""
+    if request.GET.get("from") != "release":
+        return None
+    kept = request.session.get(RELEASE_SESSION_KEY)
+    if not kept or kept.get("statement") != statement.pk:
+        return None
+    del request.session[RELEASE_SESSION_KEY]
+    return {"csv_text": kept["csv"], "csv_name": "the press release", "role": "signatory"}
 
 
 def _summary(outcome: signatory_lists.Outcome) -> str:

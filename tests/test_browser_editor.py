@@ -198,3 +198,31 @@ def test_an_editor_works_through_a_statement_of_500_signatories(editor, site):
     page.get_by_role("button", name="Save this page").click()
     expect(page.locator(".messagelist")).to_contain_text("Saved 1 signature changed")
     assert Signature.objects.get(statement=statement, position=51).role == "lead"
+
+
+def test_an_editor_starts_a_statement_from_its_press_release(editor, site):
+    from statements.models import Statement
+
+    from .test_releases import CMEP
+
+    page = editor
+    page.goto(f"{site}/admin/statements/statement/")
+    page.get_by_role("link", name="Start from a press release").click()
+    page.get_by_label("Paste the press release").fill(CMEP)
+    page.get_by_role("button", name="Read the release").click()
+    expect(page.locator("#source-issued_on")).to_contain_text("From line 11")
+    expect(page.locator("#id_issued_on")).to_have_value("2025-11-12")
+    expect(page.locator("#id_email")).to_have_value("media@cmep.org")
+    expect(page.locator("#id_phone")).to_have_value("(202) 543-1222")
+    page.locator("#id_title").fill("Joint statement, from its release")
+    page.get_by_role("button", name="Make the draft and match its signatories").click()
+    expect(page.locator(".messagelist")).to_contain_text("was made from the release")
+    expect(page.locator("table.signatory-preview tbody tr")).to_have_count(18)
+    page.get_by_role("button", name="Add these signatories").click()
+    expect(page.locator(".messagelist")).to_contain_text("Added 18 signatures")
+    statement = Statement.objects.get(title="Joint statement, from its release")
+    leads = statement.signatures.filter(role="lead").order_by("position")
+    assert [s.organization.slug for s in leads] == [
+        "a-new-policy",
+        "armenian-national-committee-of-america",
+    ]
