@@ -248,6 +248,33 @@ def signatories_view(model_admin, request, object_id):
                 problems = signatory_lists.check_choices(
                     statement, form.entries, [row.match.organization for row in rows]
                 )
+            elif "_add_matched" in request.POST:
+                # One click: the lines matched outright, as matched; the rest wait.
+                rows = [
+                    row
+                    for row in signatory_lists.preview(statement, form.entries)
+                    if row.kind == "matched"
+                ]
+                try:
+                    outcome = signatory_lists.add_signatories(
+                        statement,
+                        [row.entry for row in rows],
+                        [row.match.organization for row in rows],
+                        reason=form.source,
+                        user=request.user,
+                    )
+                except ListError as exc:
+                    problems = exc.messages
+                    rows = signatory_lists.preview(statement, form.entries)
+                    choices_form = ChoicesForm(rows)
+                else:
+                    left = len(form.entries) - len(rows)
+                    said = _summary(outcome)
+                    if left:
+                        said += f" {left} line{'s' if left != 1 else ''} not matched outright "
+                        said += "were left out: paste them again to decide them."
+                    model_admin.message_user(request, said, messages.SUCCESS)
+                    return HttpResponseRedirect(change_url)
             elif "_confirm" in request.POST:
                 # Staff's choices are posted: the lines are matched again only to show the
                 # page again, if something is wrong with them.

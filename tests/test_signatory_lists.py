@@ -392,3 +392,16 @@ def test_dropped_lines_that_are_not_numbers_are_refused(editor, statement):
     assert done.status_code == 200
     assert "The dropped lines were not understood" in done.content.decode()
     assert not statement.signatures.exists()
+
+
+def test_one_click_adds_only_the_lines_matched_outright(editor, statement):
+    text = "CODEPINK\nBrand New Group\nCodepink: Women for Peace\nDAWN\n"
+    response = preview(editor, statement, text)
+    assert "Add only these 2 now" in response.content.decode()
+    data = {**form_data(response.content.decode()), "_add_matched": "1"}
+    data.pop("_confirm", None)
+    done = editor.post(url(statement), data, follow=True)
+    assert "2 lines not matched outright were left out" in done.content.decode()
+    slugs = [s.organization.slug for s in statement.signatures.order_by("position")]
+    assert slugs == ["codepink", "dawn"]
+    assert not Organization.objects.filter(name="Brand New Group").exists()
