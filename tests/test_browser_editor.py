@@ -41,7 +41,7 @@ def test_an_editor_pastes_a_list_publishes_and_the_public_sees_every_signatory(e
     page.get_by_label("Paste the list").fill(RAW_CMEP_LIST)
     page.get_by_role("button", name="Preview matches").click()
     rows = page.locator("table.signatory-preview tbody tr")
-    assert rows.count() == 16
+    expect(rows).to_have_count(16)
     assert page.locator("table.signatory-preview tbody tr.matched").count() == 16
     expect(page.locator(".preview-counts")).to_contain_text("16 matched")
     hows = set(page.locator("table.signatory-preview td.how").all_text_contents())

@@ -134,7 +134,7 @@ def test_the_judgements_page_lists_them_and_bad_answers_change_nothing(staff_cli
     assert Judgement.objects.count() == 2
 
 
-def test_editors_may_judge_and_viewers_may_not(client, django_user_model, seeded):
+def test_editors_may_judge_and_viewers_may_not(client, django_user_model, seeded, staff_roles):
     from django.contrib.auth.models import Group
 
     viewer = django_user_model.objects.create_user("vi", password="x", is_staff=True)

@@ -155,7 +155,9 @@ def test_bad_input_makes_nothing(staff_client, seeded):
     assert Statement.objects.count() == before
 
 
-def test_only_staff_who_may_add_statements_start_one(client, django_user_model, seeded):
+def test_only_staff_who_may_add_statements_start_one(
+    client, django_user_model, seeded, staff_roles
+):
     from django.contrib.auth.models import Group
 
     viewer = django_user_model.objects.create_user("vi", password="x", is_staff=True)

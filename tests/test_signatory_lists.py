@@ -29,7 +29,7 @@ def statement(seeded):
 
 
 @pytest.fixture
-def editor(client, django_user_model):
+def editor(client, django_user_model, staff_roles):
     user = django_user_model.objects.create_user("ed", password="x", is_staff=True)
     user.groups.add(Group.objects.get(name="Editor"))
     client.force_login(user)
