@@ -203,22 +203,26 @@ class Matcher:
         self.word_names = _Index()  # names printed as an acronym is ("DAWN")
         self.loose_names: dict[str, list[_Name]] = defaultdict(list)  # for similar names
         self.names: dict[int, str] = {}
-        rows = organizations.order_by("pk").values_list("pk", "name", "acronym")
-        for pk, name, acronym in rows:
+        # The folded forms kept beside the names are read, not computed again (a fold asks
+        # ICU of every character: a second or more for 10^5 names); one not yet kept is.
+        rows = organizations.order_by("pk").values_list("pk", "name", "name_fold", "acronym")
+        for pk, name, key, acronym in rows:
             self.names[pk] = name
-            self._add(_Name(pk, name, "name"))
+            self._add(_Name(pk, name, "name"), key)
             if acronym:
                 self._add(_Name(pk, acronym, "acronym"))
-        other = OtherName.objects.order_by("pk").values_list("organization_id", "name", "kind")
+        other = OtherName.objects.order_by("pk").values_list(
+            "organization_id", "name", "name_fold", "kind"
+        )
         if organizations.query.has_filters():
             other = other.filter(organization__in=organizations.values("pk"))
-        for org_id, name, kind in other:
+        for org_id, name, key, kind in other:
             if org_id in self.names:
                 is_acronym = kind == OtherName.Kind.ACRONYM
-                self._add(_Name(org_id, name, "acronym" if is_acronym else "other name"))
+                self._add(_Name(org_id, name, "acronym" if is_acronym else "other name"), key)
 
-    def _add(self, name: _Name):
-        key = fold(name.printed)
+    def _add(self, name: _Name, key: str = ""):
+        key = key or fold(name.printed)
         self.exact.add(key, name)
         if name.kind == "acronym":
             self.acronyms.add(compact(key), name)
