@@ -45,7 +45,8 @@ _THROUGH = f"""(
                 AND k.organization_id = %s)
 )"""
 _WALK_IS_CHEAPER = (
-    f"c.shared_count * o.public_statement_count >= "
+    # In 64 bits: at 10^7 signatures a hub's count times a frequent co-signer's passes 2^31.
+    f"CAST(c.shared_count AS BIGINT) * o.public_statement_count >= "
     f"(SELECT COUNT(*) FROM {_STATEMENT} st WHERE {_IS_PUBLIC})"
 )
 _DATES = f"""

@@ -378,3 +378,18 @@ def test_co_signers_on_some_statements_are_counted_on_those_only():
         (c.pk, 1, D(2022, 1, 1), D(2022, 1, 1)),
     ]
     assert rows.count() == 2
+
+
+def test_a_hubs_dates_are_found_when_its_counts_multiply_past_32_bits():
+    """At 10^7 signatures a hub shares 90,000 statements with another of 90,000."""
+    hub, other = factories.organization(), factories.organization()
+    statement = factories.statement(issued_on=D(2024, 1, 1))
+    sign(statement, hub, other)
+    # As the counts of the 10M dataset (written behind the product's back: no lock taken).
+    Organization.objects.filter(pk__in=[hub.pk, other.pk]).update(
+        public_statement_count=90_000, cosigners_kept=True
+    )
+    Cosigning.objects.filter(organization=hub).update(shared_count=90_000)
+    hub.refresh_from_db()
+    (row,) = cosigner_rows(hub)[0:1]
+    assert row["organization_id"] == other.pk and row["first_shared_on"] == D(2024, 1, 1)
