@@ -341,7 +341,7 @@ def cosigners(db: Db, base: str, query: dict, slug: str):
             f"WHERE x.organization_id = p.id AND st.status IN {PUBLIC} AND {both})"
         )
         cheaper = (
-            f"p.shared_count * p.public_statement_count >= "
+            f"CAST(p.shared_count AS BIGINT) * p.public_statement_count >= "
             f"(SELECT count(*) FROM statements_statement WHERE status IN {PUBLIC})"
         )
         rows = db.all(
