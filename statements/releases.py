@@ -11,7 +11,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from organizations.matching import Matcher, PastedLine, parse_pasted_list
+from organizations.matching import Matcher, parse_pasted_list
 from organizations.models import Organization
 
 MONTHS = {
@@ -329,8 +329,3 @@ def _speaker(who: str) -> tuple[str, str]:
     if found is None:
         return "", ""
     return found["name"], who[: found.start()].strip()
-
-
-def as_pasted(found: list[Found]) -> list[PastedLine]:
-    """The names found, as lines of a pasted list would be."""
-    return parse_pasted_list("\n".join(item.value for item in found))
